@@ -1,0 +1,182 @@
+"""The repository ports over in-memory tables. Every read and write copies the entity, so a caller
+that changes an entity without saving it changes nothing, exactly as with a database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+
+from adapters.memory.store import MemoryStore, Tables
+from application.errors import EmailTaken
+from domain.cart import Cart
+from domain.catalog import Product
+from domain.identity import RefreshToken, User
+from domain.ordering import Order
+
+
+def _copy_cart(cart: Cart) -> Cart:
+    return replace(cart, items={pid: replace(item) for pid, item in cart.items.items()})
+
+
+class MemoryUserRepository:
+    def __init__(self, tables: Tables, store: MemoryStore) -> None:
+        self._users = tables.users
+        self._store = store
+
+    async def add(self, user: User) -> User:
+        if any(existing.email == user.email for existing in self._users.values()):
+            raise EmailTaken()
+        user.id = self._store.next_id("users")
+        self._users[user.id] = replace(user)
+        return user
+
+    async def get(self, user_id: int) -> User | None:
+        user = self._users.get(user_id)
+        return replace(user) if user else None
+
+    async def get_by_email(self, email: str) -> User | None:
+        for user in self._users.values():
+            if user.email == email:
+                return replace(user)
+        return None
+
+    async def update(self, user: User) -> None:
+        if user.id not in self._users:
+            raise LookupError(f"user {user.id} is not stored")
+        self._users[user.id] = replace(user)
+
+
+class MemoryRefreshTokenRepository:
+    def __init__(self, tables: Tables, store: MemoryStore) -> None:
+        self._tokens = tables.refresh_tokens
+        self._store = store
+
+    async def add(self, token: RefreshToken) -> None:
+        if token.token_hash in self._tokens:
+            raise ValueError("duplicate refresh token hash")
+        token.id = self._store.next_id("refresh_tokens")
+        self._tokens[token.token_hash] = replace(token)
+
+    async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+        token = self._tokens.get(token_hash)
+        return replace(token) if token else None
+
+    async def consume(self, token_hash: str, now: datetime) -> bool:
+        token = self._tokens.get(token_hash)
+        if token is None or not token.is_live(now):
+            return False
+        self._tokens[token_hash] = replace(token, revoked_at=now)
+        return True
+
+    async def revoke(self, token_hash: str, now: datetime) -> None:
+        token = self._tokens.get(token_hash)
+        if token is not None and not token.is_revoked:
+            self._tokens[token_hash] = replace(token, revoked_at=now)
+
+    async def revoke_all_for_user(self, user_id: int, now: datetime) -> int:
+        live = [t for t in self._tokens.values() if t.user_id == user_id and t.is_live(now)]
+        for token in live:
+            self._tokens[token.token_hash] = replace(token, revoked_at=now)
+        return len(live)
+
+
+class MemoryProductRepository:
+    def __init__(self, tables: Tables, store: MemoryStore) -> None:
+        self._products = tables.products
+        self._store = store
+
+    async def add(self, product: Product) -> Product:
+        product.id = self._store.next_id("products")
+        self._products[product.id] = replace(product)
+        return product
+
+    async def get(self, product_id: int) -> Product | None:
+        product = self._products.get(product_id)
+        return replace(product) if product else None
+
+    async def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]:
+        return {pid: replace(self._products[pid]) for pid in set(product_ids) if pid in self._products}
+
+    async def update_details(self, product: Product) -> None:
+        if product.id is None or product.id not in self._products:
+            raise LookupError(f"product {product.id} is not stored")
+        stored = self._products[product.id]
+        self._products[product.id] = replace(product, stock=stored.stock)
+
+    async def withdraw_stock(self, product_id: int, quantity: int) -> bool:
+        product = self._products.get(product_id)
+        if product is None or not product.can_supply(quantity):
+            return False
+        self._products[product_id] = replace(product, stock=product.stock - quantity)
+        return True
+
+    async def return_stock(self, product_id: int, quantity: int) -> None:
+        product = self._products.get(product_id)
+        if product is not None:
+            self._products[product_id] = replace(product, stock=product.stock + quantity)
+
+    async def adjust_stock(self, product_id: int, delta: int) -> Product | None:
+        product = self._products.get(product_id)
+        if product is None or product.stock + delta < 0:
+            return None
+        self._products[product_id] = replace(product, stock=product.stock + delta)
+        return replace(self._products[product_id])
+
+    async def set_stock(self, product_id: int, stock: int) -> Product | None:
+        product = self._products.get(product_id)
+        if product is None:
+            return None
+        self._products[product_id] = replace(product, stock=stock)
+        return replace(self._products[product_id])
+
+
+class MemoryCartRepository:
+    def __init__(self, tables: Tables, store: MemoryStore) -> None:
+        self._carts = tables.carts
+        self._store = store
+
+    async def get_for_user(self, user_id: int) -> Cart | None:
+        cart = self._carts.get(user_id)
+        return _copy_cart(cart) if cart else None
+
+    async def get_for_update(self, user_id: int, now: datetime) -> Cart:
+        cart = self._carts.get(user_id)
+        if cart is None:
+            cart = Cart(user_id=user_id, updated_at=now, id=self._store.next_id("carts"))
+            self._carts[user_id] = cart
+        return _copy_cart(cart)
+
+    async def save(self, cart: Cart) -> None:
+        if cart.id is None:
+            cart.id = self._store.next_id("carts")
+        self._carts[cart.user_id] = _copy_cart(cart)
+
+    async def delete_for_user(self, user_id: int) -> None:
+        self._carts.pop(user_id, None)
+
+
+class MemoryOrderRepository:
+    def __init__(self, tables: Tables, store: MemoryStore) -> None:
+        self._orders = tables.orders
+        self._store = store
+
+    async def add(self, order: Order) -> Order:
+        order.id = self._store.next_id("orders")
+        self._orders[order.id] = replace(order)
+        return order
+
+    async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
+        order = self._orders.get(order_id)
+        return replace(order) if order else None
+
+    async def update_status(self, order: Order) -> None:
+        if order.id is None or order.id not in self._orders:
+            raise LookupError(f"order {order.id} is not stored")
+        stored = self._orders[order.id]
+        self._orders[order.id] = replace(
+            stored,
+            status=order.status,
+            payment_intent_id=order.payment_intent_id,
+            updated_at=order.updated_at,
+        )

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from adapters.memory.repositories import (
+    MemoryCartRepository,
+    MemoryOrderRepository,
+    MemoryProductRepository,
+    MemoryRefreshTokenRepository,
+    MemoryUserRepository,
+)
+from adapters.memory.store import MemoryStore, Tables
+
+
+class MemoryUnitOfWork:
+    """Works on a snapshot of the store and publishes it on commit, so a use case that fails after
+    writing leaves nothing behind, exactly as a database rollback would."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._work: Tables | None = None
+
+    async def __aenter__(self) -> Self:
+        await self._store.lock.acquire()
+        self._begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._work = None
+        self._store.lock.release()
+
+    async def commit(self) -> None:
+        if self._work is None:
+            raise RuntimeError("commit outside of `async with`")
+        self._store.committed = self._work
+        self._begin()
+
+    def _begin(self) -> None:
+        work = self._store.committed.snapshot()
+        self._work = work
+        self.users = MemoryUserRepository(work, self._store)
+        self.refresh_tokens = MemoryRefreshTokenRepository(work, self._store)
+        self.products = MemoryProductRepository(work, self._store)
+        self.carts = MemoryCartRepository(work, self._store)
+        self.orders = MemoryOrderRepository(work, self._store)

@@ -1,0 +1,71 @@
+"""Access tokens as JWTs (PyJWT), refresh tokens as opaque random strings stored only as SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, datetime
+
+import jwt
+
+from application.errors import InvalidAccessToken
+from application.ports import AccessClaims
+from domain.identity import Role, User
+
+ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
+REFRESH_TOKEN_BYTES = 32
+
+
+class JwtTokenService:
+    def __init__(self, secret: str, *, access_token_ttl_seconds: int, algorithm: str = "HS256") -> None:
+        if algorithm not in {"HS256", "HS384", "HS512"}:
+            raise ValueError(f"unsupported JWT algorithm {algorithm!r}")
+        self._secret = secret
+        self._algorithm = algorithm
+        self._ttl = access_token_ttl_seconds
+
+    @property
+    def access_token_ttl_seconds(self) -> int:
+        return self._ttl
+
+    def issue_access_token(self, user: User, now: datetime) -> str:
+        issued_at = int(now.timestamp())
+        claims = {
+            "sub": str(user.id),
+            "role": user.role.value,
+            "type": ACCESS_TOKEN_TYPE,
+            "iat": issued_at,
+            "exp": issued_at + self._ttl,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._secret, algorithm=self._algorithm)
+
+    def read_access_token(self, token: str) -> AccessClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[self._algorithm],
+                options={"require": ["exp", "iat", "sub", "type", "jti"]},
+            )
+        except jwt.PyJWTError as error:
+            raise InvalidAccessToken() from error
+        if claims.get("type") != ACCESS_TOKEN_TYPE:
+            raise InvalidAccessToken("this is not an access token")
+        subject, role, expires = claims.get("sub"), claims.get("role"), claims["exp"]
+        if (
+            not isinstance(subject, str)
+            or not (subject.isascii() and subject.isdigit())
+            or role not in {r.value for r in Role}
+        ):
+            raise InvalidAccessToken()
+        return AccessClaims(
+            user_id=int(subject), role=Role(role), expires_at=datetime.fromtimestamp(expires, UTC)
+        )
+
+    def new_refresh_token(self) -> str:
+        return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+
+    def hash_refresh_token(self, token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

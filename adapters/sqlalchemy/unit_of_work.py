@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from adapters.sqlalchemy.repositories import (
+    SqlCartRepository,
+    SqlOrderRepository,
+    SqlProductRepository,
+    SqlRefreshTokenRepository,
+    SqlUserRepository,
+)
+from application.errors import StoreUnavailable
+
+_UNREACHABLE = (OperationalError, OSError, TimeoutError)
+
+
+class SqlUnitOfWork:
+    """One database transaction on one pooled connection; rolled back unless committed."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._conn: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        try:
+            conn = await self._engine.connect()
+        except _UNREACHABLE as error:
+            raise StoreUnavailable() from error
+        self._conn = conn
+        self.users = SqlUserRepository(conn)
+        self.refresh_tokens = SqlRefreshTokenRepository(conn)
+        self.products = SqlProductRepository(conn)
+        self.carts = SqlCartRepository(conn)
+        self.orders = SqlOrderRepository(conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+        except (*_UNREACHABLE, DBAPIError):
+            await conn.invalidate()
+        finally:
+            await conn.close()
+        if isinstance(exc, _UNREACHABLE) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+            raise StoreUnavailable() from exc
+
+    async def commit(self) -> None:
+        if self._conn is None:
+            raise RuntimeError("commit outside of `async with`")
+        await self._conn.commit()

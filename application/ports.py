@@ -1,0 +1,243 @@
+"""The ports: what the use cases need from the outside world, and the rules every adapter must keep.
+
+Each port is a small Protocol named for the role it plays. Adapters (SQLAlchemy, in-memory, argon2,
+JWT, Stripe) implement them; use cases only ever see these names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
+
+from domain.cart import Cart
+from domain.catalog import Product
+from domain.identity import RefreshToken, Role, User
+from domain.ordering import Order
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware, in UTC."""
+        ...
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> User:
+        """Store a new user and set its id. Raises EmailTaken when the email is already registered,
+        also when another transaction registers it at the same moment."""
+        ...
+
+    async def get(self, user_id: int) -> User | None: ...
+
+    async def get_by_email(self, email: str) -> User | None:
+        """Look up by the normalized (lower-case) email."""
+        ...
+
+    async def update(self, user: User) -> None:
+        """Write role, activity and password hash back."""
+        ...
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(self, token: RefreshToken) -> None: ...
+
+    async def get_by_hash(self, token_hash: str) -> RefreshToken | None: ...
+
+    async def consume(self, token_hash: str, now: datetime) -> bool:
+        """Revoke the token if it is live (not revoked, not expired), as one atomic step.
+
+        True only for the one caller that revoked it: of ten concurrent refreshes of one token,
+        exactly one gets True."""
+        ...
+
+    async def revoke(self, token_hash: str, now: datetime) -> None:
+        """Revoke the token if it is not revoked yet; revoking twice changes nothing."""
+        ...
+
+    async def revoke_all_for_user(self, user_id: int, now: datetime) -> int:
+        """Revoke every live token of the user; returns how many were revoked."""
+        ...
+
+
+class ProductRepository(Protocol):
+    async def add(self, product: Product) -> Product:
+        """Store a new product and set its id."""
+        ...
+
+    async def get(self, product_id: int) -> Product | None: ...
+
+    async def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]:
+        """The products that exist among product_ids, keyed by id, in one round trip."""
+        ...
+
+    async def update_details(self, product: Product) -> None:
+        """Write title, series, author, price and is_active back. Never stock: a concurrent stock
+        change must not be lost to a stale copy."""
+        ...
+
+    async def withdraw_stock(self, product_id: int, quantity: int) -> bool:
+        """Take quantity off the shelf if the product is active and holds at least that much, as one
+        atomic step (a conditional UPDATE); False, and nothing changed, otherwise."""
+        ...
+
+    async def return_stock(self, product_id: int, quantity: int) -> None:
+        """Put quantity back on the shelf (an order failed). A product that no longer exists is skipped."""
+        ...
+
+    async def adjust_stock(self, product_id: int, delta: int) -> Product | None:
+        """Move stock by delta as one atomic step, never below zero. The product as it is after the
+        change, or None when the product is missing or the change would go below zero."""
+        ...
+
+    async def set_stock(self, product_id: int, stock: int) -> Product | None:
+        """Set stock to an absolute value; None when the product is missing."""
+        ...
+
+
+class CartRepository(Protocol):
+    async def get_for_user(self, user_id: int) -> Cart | None: ...
+
+    async def get_for_update(self, user_id: int, now: datetime) -> Cart:
+        """The user's cart, created empty if there is none, locked until the transaction ends, so two
+        concurrent changes to one cart happen one after the other."""
+        ...
+
+    async def save(self, cart: Cart) -> None:
+        """Write the cart's lines back: new lines added, changed ones updated, removed ones deleted."""
+        ...
+
+    async def delete_for_user(self, user_id: int) -> None: ...
+
+
+class OrderRepository(Protocol):
+    async def add(self, order: Order) -> Order:
+        """Store a new order with its items and set its id."""
+        ...
+
+    async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
+        """With for_update, the order is locked until the transaction ends, so two settlements of
+        one order happen one after the other."""
+        ...
+
+    async def update_status(self, order: Order) -> None:
+        """Write status, payment intent id and updated_at back. Items never change."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. `async with uow:` opens it; `await uow.commit()` makes its writes durable;
+    leaving the block without committing rolls every write back."""
+
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
+    @property
+    def products(self) -> ProductRepository: ...
+    @property
+    def carts(self) -> CartRepository: ...
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class PasswordHasher(Protocol):
+    """Slow, salted password hashing. Both methods run off the event loop."""
+
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        """True when password matches; False for a wrong password or a hash it cannot read."""
+        ...
+
+    async def verify_dummy(self, password: str) -> None:
+        """Spend the time a real verification would, for an account that does not exist, so a
+        login for an unknown email answers no faster than one with a wrong password."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: int
+    role: Role
+    expires_at: datetime
+
+
+class TokenService(Protocol):
+    @property
+    def access_token_ttl_seconds(self) -> int: ...
+
+    def issue_access_token(self, user: User, now: datetime) -> str:
+        """A signed, short-lived access token carrying the user's id and role."""
+        ...
+
+    def read_access_token(self, token: str) -> AccessClaims:
+        """The claims of a valid access token. Raises InvalidAccessToken for anything else: bad
+        signature, another algorithm, no or past expiry, or a token that is not an access token."""
+        ...
+
+    def new_refresh_token(self) -> str:
+        """An opaque random token of at least 256 bits."""
+        ...
+
+    def hash_refresh_token(self, token: str) -> str:
+        """The only form in which a refresh token is stored."""
+        ...
+
+
+class ChargeOutcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    REQUIRES_ACTION = "requires_action"
+    DECLINED = "declined"
+    UNAVAILABLE = "unavailable"
+    """The provider could not be reached or answered with an error; nothing was charged."""
+    UNKNOWN = "unknown"
+    """The request may have reached the provider (a timeout after sending): it may have charged."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeRequest:
+    order_id: int
+    amount_cents: int
+    currency: str
+    payment_method_id: str | None
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeResult:
+    outcome: ChargeOutcome
+    payment_intent_id: str | None = None
+    client_secret: str | None = None
+    message: str | None = None
+
+
+class PaymentProvider(Protocol):
+    async def charge(self, request: ChargeRequest) -> ChargeResult:
+        """Charge the amount once. Sending the same idempotency_key again must never charge twice.
+        Never raises for a provider failure: it is reported as UNAVAILABLE or UNKNOWN."""
+        ...
+
+
+@runtime_checkable
+class DatabaseProbe(Protocol):
+    async def is_up(self) -> bool:
+        """True when the store answers a trivial query within a couple of seconds."""
+        ...

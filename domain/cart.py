@@ -1,0 +1,65 @@
+"""The shopping cart: one per user, a quantity per product, checked against the shelf when it changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.catalog import Product
+from domain.errors import InvalidValue, NotInCart
+from domain.values import require_count
+
+
+@dataclass(slots=True)
+class CartItem:
+    product_id: int
+    quantity: int
+
+    def __post_init__(self) -> None:
+        require_count("quantity", self.quantity, minimum=1)
+
+
+@dataclass(eq=False, slots=True, kw_only=True)
+class Cart:
+    """A user's cart. Items are keyed by product, so a product appears on one line at most."""
+
+    user_id: int
+    items: dict[int, CartItem] = field(default_factory=dict)
+    updated_at: datetime | None = None
+    id: int | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.items
+
+    def quantity_of(self, product_id: int) -> int:
+        item = self.items.get(product_id)
+        return item.quantity if item else 0
+
+    def add(self, product: Product, quantity: int, now: datetime) -> None:
+        """Add to the product's line. Refuses a product no longer sold or more than the shelf holds."""
+        if product.id is None:
+            raise InvalidValue("product_id", "the product has not been stored yet")
+        require_count("quantity", quantity, minimum=1)
+        wanted = self.quantity_of(product.id) + quantity
+        product.ensure_can_supply(wanted)
+        self.items[product.id] = CartItem(product.id, wanted)
+        self.updated_at = now
+
+    def remove(self, product_id: int, quantity: int | None, now: datetime) -> None:
+        """Without a quantity the line goes; with one it shrinks, and goes at zero."""
+        item = self.items.get(product_id)
+        if item is None:
+            raise NotInCart(product_id)
+        if quantity is not None:
+            require_count("quantity", quantity, minimum=1)
+        if quantity is None or quantity >= item.quantity:
+            del self.items[product_id]
+        else:
+            item.quantity -= quantity
+        self.updated_at = now
+
+    def lines_by_product_id(self) -> list[CartItem]:
+        """Lines in ascending product id: the order in which stock rows are locked, so that buyers
+        never deadlock."""
+        return [self.items[pid] for pid in sorted(self.items)]

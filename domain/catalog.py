@@ -1,0 +1,98 @@
+"""What the shop sells: books, their price and the stock on the shelf."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.errors import InsufficientStock, InvalidValue, ProductUnavailable
+from domain.values import MAX_INT32, require_count, require_text, require_utc
+
+TITLE_MAX_LENGTH = 200
+AUTHOR_MAX_LENGTH = 200
+
+
+class Series(StrEnum):
+    HP = "HP"
+    NARNIA = "NARNIA"
+
+
+@dataclass(eq=False, slots=True, kw_only=True)
+class Product:
+    title: str
+    series: Series
+    author: str
+    price_cents: int
+    stock: int
+    created_at: datetime
+    is_active: bool = True
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.title = require_text("title", self.title, max_length=TITLE_MAX_LENGTH)
+        self.author = require_text("author", self.author, max_length=AUTHOR_MAX_LENGTH)
+        self.series = Series(self.series)
+        require_count("price_cents", self.price_cents)
+        require_count("stock", self.stock)
+        require_utc("created_at", self.created_at)
+
+    def revise(
+        self,
+        *,
+        title: str | None = None,
+        series: Series | None = None,
+        author: str | None = None,
+        price_cents: int | None = None,
+    ) -> None:
+        """Change the catalogue details. Stock is not a detail: it moves only through the stock rules."""
+        if title is not None:
+            self.title = require_text("title", title, max_length=TITLE_MAX_LENGTH)
+        if series is not None:
+            self.series = Series(series)
+        if author is not None:
+            self.author = require_text("author", author, max_length=AUTHOR_MAX_LENGTH)
+        if price_cents is not None:
+            self.price_cents = require_count("price_cents", price_cents)
+
+    def deactivate(self) -> None:
+        """The soft delete: the product leaves the shop window but stays in every order that holds it."""
+        self.is_active = False
+
+    def restore(self) -> None:
+        self.is_active = True
+
+    def can_supply(self, quantity: int) -> bool:
+        return self.is_active and self.stock >= quantity
+
+    def ensure_can_supply(self, quantity: int) -> None:
+        if not self.is_active:
+            raise ProductUnavailable(self._id)
+        if self.stock < quantity:
+            raise InsufficientStock(self._id, quantity, self.stock)
+
+    def withdraw(self, quantity: int) -> None:
+        require_count("quantity", quantity, minimum=1)
+        self.ensure_can_supply(quantity)
+        self.stock -= quantity
+
+    def replenish(self, quantity: int) -> None:
+        require_count("quantity", quantity, minimum=1)
+        if self.stock + quantity > MAX_INT32:
+            raise InvalidValue("stock", f"must be at most {MAX_INT32}")
+        self.stock += quantity
+
+    def adjust_stock(self, delta: int) -> None:
+        """Move stock by delta (either sign); never below zero."""
+        if isinstance(delta, bool) or not isinstance(delta, int):
+            raise InvalidValue("delta", "must be a whole number")
+        if self.stock + delta < 0:
+            raise InsufficientStock(self._id, -delta, self.stock)
+        self.stock = require_count("stock", self.stock + delta)
+
+    def set_stock(self, stock: int) -> None:
+        self.stock = require_count("stock", stock)
+
+    @property
+    def _id(self) -> int:
+        return self.id if self.id is not None else 0

@@ -1,0 +1,65 @@
+"""Rules the domain refuses to break. Each error names the rule, never an HTTP status."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A business rule refused the operation."""
+
+
+class InvalidValue(DomainError):
+    """A value breaks an invariant of the entity it was meant for."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class InsufficientStock(DomainError):
+    def __init__(self, product_id: int, requested: int, available: int) -> None:
+        super().__init__(
+            f"product {product_id} has {available} in stock; {requested} requested"
+            if requested > 0
+            else f"product {product_id} has {available} in stock; the change would take it below zero"
+        )
+        self.product_id = product_id
+        self.requested = requested
+        self.available = available
+
+
+class ProductUnavailable(DomainError):
+    def __init__(self, product_id: int) -> None:
+        super().__init__(f"product {product_id} is no longer sold")
+        self.product_id = product_id
+
+
+class NotInCart(DomainError):
+    def __init__(self, product_id: int) -> None:
+        super().__init__(f"product {product_id} is not in the cart")
+        self.product_id = product_id
+
+
+class CartEmpty(DomainError):
+    def __init__(self) -> None:
+        super().__init__("the cart is empty")
+
+
+class InvalidTransition(DomainError):
+    def __init__(self, current: str, target: str) -> None:
+        super().__init__(f"an order that is {current} cannot become {target}")
+        self.current = current
+        self.target = target
+
+
+class AccountInactive(DomainError):
+    def __init__(self) -> None:
+        super().__init__("this account has been deactivated")
+
+
+class SelfLockout(DomainError):
+    """An admin tried to deactivate or demote themself, which would lock the shop out of its back office."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"an admin cannot {action} themself")
+        self.action = action

@@ -1,0 +1,37 @@
+"""Checks shared by every entity: whole cents, counts and bounded text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.errors import InvalidValue
+
+MAX_INT32 = 2_147_483_647
+"""Prices, stock and quantities are stored as 32-bit integers; larger values are refused, not truncated."""
+
+
+def require_count(field: str, value: int, *, minimum: int = 0) -> int:
+    """A whole number in [minimum, MAX_INT32]. Booleans are not numbers here."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidValue(field, "must be a whole number")
+    if value < minimum:
+        raise InvalidValue(field, f"must be at least {minimum}")
+    if value > MAX_INT32:
+        raise InvalidValue(field, f"must be at most {MAX_INT32}")
+    return value
+
+
+def require_text(field: str, value: str, *, max_length: int) -> str:
+    """Non-blank text of at most max_length characters, trimmed."""
+    text = value.strip()
+    if not text:
+        raise InvalidValue(field, "must not be blank")
+    if len(text) > max_length:
+        raise InvalidValue(field, f"must be at most {max_length} characters")
+    return text
+
+
+def require_utc(field: str, value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidValue(field, "must be a timezone-aware timestamp")
+    return value

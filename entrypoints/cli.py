@@ -1,0 +1,135 @@
+"""The `bookshop` command: serve the API, migrate the database, and the staff chores."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import uvicorn
+from alembic import command
+from alembic.config import Config
+
+from domain.errors import DomainError
+from entrypoints.container import Container, build_container, close_container
+from entrypoints.settings import ConfigurationError, Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """A chore could not be done; the message is for the operator."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        result: int = args.handler(args, settings)
+    except (ConfigurationError, CommandError) as error:
+        print(f"bookshop: {error}", file=sys.stderr)
+        return 2
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bookshop", description="Bookshop API: serve it and run its chores."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.set_defaults(handler=_serve)
+
+    database = commands.add_parser("db", help="database chores").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    upgrade = database.add_parser("upgrade", help="apply the Alembic migrations to DATABASE_URL")
+    upgrade.set_defaults(handler=_db_upgrade)
+
+    admin = commands.add_parser("create-admin", help="create an admin, or promote an existing user")
+    admin.add_argument("email")
+    admin.add_argument("--password", help="prompted for when not given")
+    admin.set_defaults(handler=_create_admin)
+    return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    if args.workers < 1:
+        raise CommandError("--workers must be at least 1")
+    if settings.uses_memory_store and args.workers > 1:
+        raise CommandError("the in-memory store lives in one process: use one worker or a real database")
+    uvicorn.run(
+        "entrypoints.http.asgi:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=30,
+    )
+    return 0
+
+
+def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
+    if settings.uses_memory_store:
+        raise CommandError("memory:// has nothing to migrate")
+    _ensure_sqlite_directory(settings.database_url)
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
+    command.upgrade(config, "head")
+    print("database is at the latest migration")
+    return 0
+
+
+def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
+    password = args.password
+    if password is None:
+        password = getpass.getpass("Password for the admin: ")
+        if password != getpass.getpass("Repeat the password: "):
+            raise CommandError("the passwords differ")
+
+    async def create(container: Container) -> str:
+        account = await container.create_admin()(args.email, password)
+        verb = "created admin" if account.created else "promoted existing user to admin"
+        return f"{verb} {account.user.email} (id {account.user.id})"
+
+    print(_run(settings, create))
+    return 0
+
+
+def _run(settings: Settings, chore: Callable[[Container], Awaitable[T]]) -> T:
+    """Run one async chore with a container, and close what it opened."""
+
+    async def run() -> T:
+        container = build_container(settings)
+        container.init_resources()
+        try:
+            return await chore(container)
+        except DomainError as error:
+            raise CommandError(str(error)) from error
+        finally:
+            await close_container(container)
+
+    return asyncio.run(run())
+
+
+def _ensure_sqlite_directory(url: str) -> None:
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix) and url != prefix + ":memory:":
+        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The composition root: settings → adapters → use cases, built in one place.
+
+The HTTP app and the CLI both take a Container, so tests and other entrypoints swap adapters
+(memory or SQLAlchemy store, test or Stripe payments) here, without touching the core."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from dependency_injector import containers, providers
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.memory.probe import MemoryDatabaseProbe
+from adapters.memory.store import MemoryStore
+from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.security.argon2_hasher import Argon2PasswordHasher
+from adapters.security.jwt_tokens import JwtTokenService
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.probe import SqlDatabaseProbe
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from adapters.system_clock import SystemClock
+from application.identity import (
+    Authenticate,
+    CreateAdmin,
+    LogIn,
+    LogOut,
+    RefreshSession,
+    SessionIssuer,
+    SignUp,
+)
+from entrypoints.settings import AppEnv, Settings
+
+
+def _store_kind(settings: Settings) -> str:
+    return "memory" if settings.uses_memory_store else "sqlalchemy"
+
+
+def _engine(settings: Settings) -> AsyncEngine:
+    return create_engine(settings.database_url, pool_size=settings.db_pool_size)
+
+
+def _password_hasher(settings: Settings) -> Iterator[Argon2PasswordHasher]:
+    # Tests hash thousands of passwords; the cheapest argon2id there keeps them fast. Everywhere
+    # else argon2-cffi's defaults (RFC 9106's low-memory profile) apply.
+    if settings.app_env is AppEnv.TEST:
+        hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    else:
+        hasher = Argon2PasswordHasher()
+    yield hasher
+    hasher.close()
+
+
+def _refresh_ttl(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.refresh_token_ttl_seconds)
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    engine = providers.Singleton(_engine, settings)
+    memory_store = providers.Singleton(MemoryStore)
+    unit_of_work = providers.Selector(
+        providers.Callable(_store_kind, settings),
+        sqlalchemy=providers.Factory(SqlUnitOfWork, engine),
+        memory=providers.Factory(MemoryUnitOfWork, memory_store),
+    )
+    database_probe = providers.Selector(
+        providers.Callable(_store_kind, settings),
+        sqlalchemy=providers.Singleton(SqlDatabaseProbe, engine),
+        memory=providers.Singleton(MemoryDatabaseProbe),
+    )
+    password_hasher = providers.Resource(_password_hasher, settings)
+    tokens = providers.Singleton(
+        JwtTokenService,
+        secret=settings.provided.jwt_secret,
+        access_token_ttl_seconds=settings.provided.access_token_ttl_seconds,
+    )
+    sessions = providers.Singleton(
+        SessionIssuer,
+        tokens=tokens,
+        clock=clock,
+        refresh_token_ttl=providers.Callable(_refresh_ttl, settings),
+    )
+
+    sign_up = providers.Singleton(SignUp, uow=unit_of_work.provider, hasher=password_hasher, clock=clock)
+    log_in = providers.Singleton(LogIn, uow=unit_of_work.provider, hasher=password_hasher, sessions=sessions)
+    refresh_session = providers.Singleton(
+        RefreshSession, uow=unit_of_work.provider, tokens=tokens, sessions=sessions, clock=clock
+    )
+    log_out = providers.Singleton(LogOut, uow=unit_of_work.provider, tokens=tokens, clock=clock)
+    authenticate = providers.Singleton(Authenticate, uow=unit_of_work.provider, tokens=tokens)
+    create_admin = providers.Singleton(
+        CreateAdmin, uow=unit_of_work.provider, hasher=password_hasher, clock=clock
+    )
+
+
+def build_container(settings: Settings) -> Container:
+    return Container(settings=settings)
+
+
+async def close_container(container: Container) -> None:
+    """Release what the container opened: the connection pool and the hashing threads."""
+    if not container.settings().uses_memory_store:
+        await container.engine().dispose()
+    container.shutdown_resources()

@@ -1,0 +1,73 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import TypeVar
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+
+from entrypoints.container import Container, close_container
+from entrypoints.http.auth import AuthController
+from entrypoints.http.health import health
+from entrypoints.http.openapi import openapi_config
+from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.security import BearerAuthMiddleware
+
+MAX_REQUEST_BODY_BYTES = 64 * 1024
+T = TypeVar("T")
+
+
+def _provide(provider: Callable[[], T]) -> Provide:
+    """Hand a container-built object to handlers through Litestar's own DI."""
+
+    def dependency() -> T:
+        return provider()
+
+    return Provide(dependency, sync_to_thread=False)
+
+
+def _use_cases(container: Container) -> dict[str, Provide]:
+    return {
+        "sign_up": _provide(container.sign_up),
+        "log_in": _provide(container.log_in),
+        "refresh_session": _provide(container.refresh_session),
+        "log_out": _provide(container.log_out),
+        "database_probe": _provide(container.database_probe),
+    }
+
+
+def create_app(container: Container) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        container.init_resources()
+        try:
+            yield
+        finally:
+            await close_container(container)
+
+    return Litestar(
+        route_handlers=[AuthController, health],
+        dependencies=_use_cases(container),
+        middleware=[
+            DefineMiddleware(
+                BearerAuthMiddleware, authenticate=container.authenticate(), exclude=["^/schema"]
+            )
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi_config(_version()),
+        lifespan=[lifespan],
+        request_max_body_size=MAX_REQUEST_BODY_BYTES,
+        debug=False,
+    )
+
+
+def _version() -> str:
+    try:
+        return version("bookshop")
+    except PackageNotFoundError:
+        return "0.0.0"

@@ -1,0 +1,51 @@
+"""/auth: sign up, log in, refresh, log out, and who am I."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+
+from application.identity import LogIn, LogOut, RefreshSession, SignUp
+from domain.identity import User
+from entrypoints.http.openapi import BEARER
+from entrypoints.http.problems import problems
+from entrypoints.http.schemas.identity import (
+    LoginRequest,
+    RefreshTokenRequest,
+    SignupRequest,
+    TokenPairResponse,
+    UserResponse,
+)
+from entrypoints.http.security import PUBLIC
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+
+    @post("/signup", opt={PUBLIC: True}, status_code=201, responses=problems(400, 409, 429))
+    async def signup(self, data: SignupRequest, sign_up: SignUp) -> UserResponse:
+        """Open an account. New accounts are always active USERs."""
+        return UserResponse.of(await sign_up(data.email, data.password))
+
+    @post("/login", opt={PUBLIC: True}, status_code=200, responses=problems(400, 401, 403, 429))
+    async def login(self, data: LoginRequest, log_in: LogIn) -> TokenPairResponse:
+        """Trade email and password for an access token and a refresh token."""
+        return TokenPairResponse.of(await log_in(data.email, data.password))
+
+    @post("/refresh", opt={PUBLIC: True}, status_code=200, responses=problems(400, 401, 403))
+    async def refresh(self, data: RefreshTokenRequest, refresh_session: RefreshSession) -> TokenPairResponse:
+        """Rotate: the presented refresh token is revoked and a new pair issued. Presenting a revoked
+        token again revokes every refresh token of its user."""
+        return TokenPairResponse.of(await refresh_session(data.refresh_token))
+
+    @post("/logout", opt={PUBLIC: True}, status_code=204, responses=problems(400, 401))
+    async def logout(self, data: RefreshTokenRequest, log_out: LogOut) -> None:
+        """Revoke the refresh token. Logging out twice is fine."""
+        await log_out(data.refresh_token)
+
+    @get("/me", security=BEARER, responses=problems(401, 403))
+    async def me(self, request: Request[User, str, Any]) -> UserResponse:
+        """The caller's account."""
+        return UserResponse.of(request.user)

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+from litestar import Response, get
+from litestar.openapi.datastructures import ResponseSpec
+
+from application.ports import DatabaseProbe
+from entrypoints.http.security import PUBLIC
+
+
+class Health(msgspec.Struct):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unavailable"]
+
+
+@get(
+    "/health",
+    opt={PUBLIC: True},
+    tags=["operations"],
+    responses={503: ResponseSpec(data_container=Health, description="The database cannot be reached.")},
+)
+async def health(database_probe: DatabaseProbe) -> Response[Health]:
+    """Liveness and readiness: 200 when the database answers, 503 when it does not."""
+    if await database_probe.is_up():
+        return Response(Health(status="ok", database="ok"), status_code=200)
+    return Response(Health(status="degraded", database="unavailable"), status_code=503)

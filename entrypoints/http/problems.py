@@ -1,0 +1,227 @@
+"""Every error leaves as RFC 9457 problem details with a stable `code` (see the contract's table).
+
+Domain and application errors are mapped here, by class, to a status and a code: the core never
+speaks HTTP. Anything unexpected becomes a bare 500 with no trace, SQL or secret in it."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
+
+from application.errors import (
+    ApplicationError,
+    EmailTaken,
+    Forbidden,
+    InvalidAccessToken,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    NotFound,
+    StoreUnavailable,
+)
+from domain.errors import (
+    AccountInactive,
+    CartEmpty,
+    DomainError,
+    InsufficientStock,
+    InvalidTransition,
+    InvalidValue,
+    NotInCart,
+    ProductUnavailable,
+    SelfLockout,
+)
+
+PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger("bookshop.errors")
+
+
+class FieldError(msgspec.Struct):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """An RFC 9457 problem. `code` is the stable machine-readable reason."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError] | None = None
+    order_id: int | None = None
+
+
+_TITLES = {
+    "validation_error": "Invalid request",
+    "unauthorized": "Authentication required",
+    "invalid_credentials": "Invalid credentials",
+    "invalid_refresh_token": "Invalid refresh token",
+    "account_inactive": "Account inactive",
+    "forbidden": "Forbidden",
+    "not_found": "Not found",
+    "method_not_allowed": "Method not allowed",
+    "payload_too_large": "Payload too large",
+    "unsupported_media_type": "Unsupported media type",
+    "email_taken": "Email taken",
+    "insufficient_stock": "Insufficient stock",
+    "product_unavailable": "Product unavailable",
+    "cart_empty": "Cart empty",
+    "idempotency_key_reused": "Idempotency key in use",
+    "payment_declined": "Payment declined",
+    "conflict": "Conflict",
+    "rate_limited": "Too many requests",
+    "payment_unavailable": "Payment unavailable",
+    "service_unavailable": "Service unavailable",
+    "internal_error": "Internal server error",
+}
+
+CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
+    InvalidValue: (400, "validation_error"),
+    InvalidAccessToken: (401, "unauthorized"),
+    InvalidCredentials: (401, "invalid_credentials"),
+    InvalidRefreshToken: (401, "invalid_refresh_token"),
+    AccountInactive: (403, "account_inactive"),
+    Forbidden: (403, "forbidden"),
+    NotFound: (404, "not_found"),
+    NotInCart: (404, "not_found"),
+    EmailTaken: (409, "email_taken"),
+    InsufficientStock: (409, "insufficient_stock"),
+    ProductUnavailable: (409, "product_unavailable"),
+    CartEmpty: (409, "cart_empty"),
+    SelfLockout: (409, "conflict"),
+    InvalidTransition: (409, "conflict"),
+    StoreUnavailable: (503, "service_unavailable"),
+}
+
+_HTTP_CODES = {
+    400: "validation_error",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> Response[Problem]:
+    problem = Problem(
+        type=f"urn:bookshop:problem:{code}",
+        title=_TITLES.get(code, "Error"),
+        status=status,
+        detail=detail,
+        code=code,
+        errors=errors,
+        **extra,
+    )
+    all_headers = dict(headers or {})
+    if status == 503:
+        all_headers.setdefault("Retry-After", "5")
+    if status == 401:
+        all_headers.setdefault("WWW-Authenticate", 'Bearer realm="bookshop"')
+    return Response(problem, status_code=status, media_type=PROBLEM_JSON, headers=all_headers)
+
+
+def _core_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    mapped = next((CORE_ERRORS[cls] for cls in type(exc).__mro__ if cls in CORE_ERRORS), None)
+    if mapped is None:
+        return _unexpected(request, exc)
+    status, code = mapped
+    errors = [FieldError(exc.field, exc.message)] if isinstance(exc, InvalidValue) else None
+    return problem_response(status, code, str(exc), errors=errors, **getattr(exc, "problem_extra", {}))
+
+
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_AT_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
+
+
+def _field_errors(exc: ValidationException) -> list[FieldError]:
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", "is invalid"))
+        field = str(item.get("key") or "body")
+        if (unknown := _UNKNOWN_FIELD.search(message)) is not None:
+            field = unknown.group(1)
+        elif (path := _AT_PATH.search(message)) is not None and path.group(1):
+            field = path.group(1)
+            message = message[: path.start()]
+        if field == "data":
+            field = "body"
+            if message == "'data'":
+                message = "a JSON body is required"
+        errors.append(FieldError(field=field, message=message))
+    return errors
+
+
+def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    status = exc.status_code
+    code = _HTTP_CODES.get(status, "internal_error" if status >= 500 else "validation_error")
+    if isinstance(exc, ValidationException):
+        return problem_response(
+            400, "validation_error", "the request is not valid", errors=_field_errors(exc)
+        )
+    detail = exc.detail if status < 500 else "the service could not answer"
+    if status == 400:
+        code = "validation_error"
+    return problem_response(status, code, str(detail), headers=exc.headers)
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(
+        HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side"
+    )
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    DomainError: _core_error,
+    ApplicationError: _core_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the errors a route can answer, all as application/problem+json."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM_JSON,
+            description=_DESCRIPTIONS.get(status, "Error"),
+        )
+        for status in statuses
+    }
+
+
+_DESCRIPTIONS = {
+    400: "validation_error: malformed JSON, wrong types, out-of-range values, unknown fields",
+    401: "unauthorized / invalid_credentials / invalid_refresh_token",
+    402: "payment_declined",
+    403: "account_inactive / forbidden",
+    404: "not_found",
+    409: "a state conflict (see `code`)",
+    413: "payload_too_large",
+    429: "rate_limited",
+    503: "the database or the payment provider is unavailable",
+}

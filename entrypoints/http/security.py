@@ -1,0 +1,43 @@
+"""Authentication at the edge: every route needs a valid access token unless it is marked public."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import ASGIApp
+
+from application.errors import Forbidden, InvalidAccessToken
+from application.identity import Authenticate
+from domain.identity import User
+
+PUBLIC = "public"
+"""Opt key: `opt={PUBLIC: True}` on a handler, controller or router lets it be called without a token."""
+
+
+class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
+    """Deny by default: a route is public only when it says so. The user is looked up on every call,
+    so a deactivation or a demotion bites at once."""
+
+    def __init__(self, app: ASGIApp, *, authenticate: Authenticate, **options: Any) -> None:
+        super().__init__(app, exclude_from_auth_key=PUBLIC, **options)
+        self._authenticate = authenticate
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise InvalidAccessToken("a bearer access token is required")
+        user = await self._authenticate(token)
+        return AuthenticationResult(user=user, auth=token)
+
+
+def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard for every /admin route (set on the admin router, so no handler can forget it)."""
+    user = connection.user
+    if not isinstance(user, User) or not user.is_admin:
+        raise Forbidden()

@@ -1,0 +1,168 @@
+"""Configuration from the environment and an optional `.env` file (see `.env.example`)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+MIN_PRODUCTION_SECRET_BYTES = 32
+MEMORY_DATABASE_URL = "memory://"
+"""DATABASE_URL that keeps everything in process memory: for tests and throw-away demos only."""
+
+
+class ConfigurationError(Exception):
+    """The configuration is unusable; the message says which variable and why."""
+
+
+class AppEnv(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+    TEST = "test"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    app_env: AppEnv = AppEnv.DEVELOPMENT
+    database_url: str
+    jwt_secret: str
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 14 * 24 * 3600
+    auth_rate_limit: int = 20
+    redis_url: str | None = None
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str = "whsec_test_secret"  # noqa: S105 - the contract's development default
+    stripe_api_base: str | None = None
+    currency: str = "usd"
+    pending_order_ttl_seconds: int = 1800
+    db_pool_size: int = 10
+
+    @property
+    def uses_memory_store(self) -> bool:
+        return self.database_url == MEMORY_DATABASE_URL
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env is AppEnv.PRODUCTION
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Real environment variables win over the `.env` file."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str]) -> Settings:
+        reader = _Reader(values)
+        app_env = reader.app_env()
+        settings = cls(
+            app_env=app_env,
+            database_url=normalize_database_url(reader.text("DATABASE_URL") or default_database_url()),
+            jwt_secret=_jwt_secret(reader.text("JWT_SECRET"), app_env),
+            access_token_ttl_seconds=reader.integer("ACCESS_TOKEN_TTL_SECONDS", 900, minimum=1),
+            refresh_token_ttl_seconds=reader.integer("REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600, minimum=1),
+            auth_rate_limit=reader.integer("AUTH_RATE_LIMIT", 20, minimum=0),
+            redis_url=reader.text("REDIS_URL"),
+            stripe_secret_key=reader.text("STRIPE_SECRET_KEY"),
+            stripe_webhook_secret=reader.text("STRIPE_WEBHOOK_SECRET") or "whsec_test_secret",
+            stripe_api_base=reader.text("STRIPE_API_BASE"),
+            currency=_currency(reader.text("CURRENCY") or "usd"),
+            pending_order_ttl_seconds=reader.integer("PENDING_ORDER_TTL_SECONDS", 1800, minimum=1),
+            db_pool_size=reader.integer("DB_POOL_SIZE", 10, minimum=1),
+        )
+        if settings.is_production and settings.stripe_secret_key and not reader.text("STRIPE_WEBHOOK_SECRET"):
+            raise ConfigurationError("STRIPE_WEBHOOK_SECRET is required in production when Stripe is used")
+        return settings
+
+
+class _Reader:
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
+
+    def text(self, name: str) -> str | None:
+        value = self._values.get(name, "").strip()
+        return value or None
+
+    def integer(self, name: str, default: int, *, minimum: int) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None
+        if value < minimum:
+            raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
+        return value
+
+    def app_env(self) -> AppEnv:
+        raw = (self.text("APP_ENV") or AppEnv.DEVELOPMENT.value).lower()
+        try:
+            return AppEnv(raw)
+        except ValueError:
+            choices = ", ".join(env.value for env in AppEnv)
+            raise ConfigurationError(f"APP_ENV must be one of {choices}, got {raw!r}") from None
+
+
+def default_database_url() -> str:
+    """An SQLite file under ./var/, the embedded default."""
+    return f"sqlite+aiosqlite:///{Path.cwd() / 'var' / 'bookshop.db'}"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URLs operators usually have (postgres://, postgresql://, sqlite://) and pick the
+    async driver this app runs on."""
+    for prefix, async_prefix in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(prefix):
+            return async_prefix + url[len(prefix) :]
+    if url == MEMORY_DATABASE_URL or url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise ConfigurationError("DATABASE_URL must be a PostgreSQL or SQLite URL (or memory:// for tests)")
+
+
+def _jwt_secret(secret: str | None, app_env: AppEnv) -> str:
+    if app_env is AppEnv.PRODUCTION:
+        if secret is None or len(secret.encode()) < MIN_PRODUCTION_SECRET_BYTES:
+            raise ConfigurationError(
+                f"JWT_SECRET must be set to at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production"
+            )
+        return secret
+    if secret is not None:
+        return secret
+    if app_env is AppEnv.TEST:
+        return secrets.token_urlsafe(32)
+    return _development_secret(Path.cwd() / "var" / "dev-jwt-secret")
+
+
+def _development_secret(path: Path) -> str:
+    """A random secret made once per checkout and kept under ./var/ (ignored by git), so tokens
+    survive a restart and are shared by every worker, without a secret in the repository."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8") as file:
+            file.write(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    except FileExistsError:
+        pass
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _currency(code: str) -> str:
+    code = code.strip().lower()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise ConfigurationError(f"CURRENCY must be a three-letter ISO code, got {code!r}")
+    return code

@@ -1,0 +1,139 @@
+"""Shared fixtures. Every use-case and HTTP test runs once per store: in memory, on SQLite, and on
+PostgreSQL when TEST_DATABASE_URL is set (CI sets it; an unreachable server is an error, not a skip)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from adapters.memory.store import MemoryStore
+from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from application.ports import UnitOfWork, UnitOfWorkFactory
+from entrypoints.container import Container, build_container
+from entrypoints.http.app import create_app
+from entrypoints.settings import MEMORY_DATABASE_URL, AppEnv, Settings
+from tests.databases import (
+    POSTGRES_URL,
+    copy_sqlite,
+    migrate,
+    recreate_postgres_schema,
+    reset_postgres,
+    sqlite_url,
+)
+
+TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+
+SQL_BACKENDS = [
+    "sqlite",
+    *([pytest.param("postgres", marks=pytest.mark.postgres)] if POSTGRES_URL else []),
+]
+ALL_BACKENDS = ["memory", *SQL_BACKENDS]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to head; each test gets a copy (much faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "bookshop.db"
+    migrate(sqlite_url(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    if POSTGRES_URL is None:
+        pytest.fail("this test needs TEST_DATABASE_URL")  # never a silent skip
+    asyncio.run(recreate_postgres_schema(POSTGRES_URL))
+    migrate(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A clean, migrated database for the backend the test is parametrized with."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "memory":
+        return MEMORY_DATABASE_URL
+    if backend == "sqlite":
+        return copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "bookshop.db")
+    url: str = request.getfixturevalue("postgres_url")
+    asyncio.run(reset_postgres(url))
+    return url
+
+
+@pytest.fixture
+async def uow(database_url: str) -> AsyncIterator[UnitOfWorkFactory]:
+    """A unit-of-work factory over a clean store: the same use-case test, every adapter."""
+    if database_url == MEMORY_DATABASE_URL:
+        store = MemoryStore()
+
+        def memory() -> UnitOfWork:
+            return MemoryUnitOfWork(store)
+
+        yield memory
+        return
+    engine = create_engine(database_url, pool_size=5)
+
+    def sql() -> UnitOfWork:
+        return SqlUnitOfWork(engine)
+
+    try:
+        yield sql
+    finally:
+        await engine.dispose()
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "app_env": AppEnv.TEST,
+        "database_url": database_url,
+        "jwt_secret": TEST_JWT_SECRET,
+        "auth_rate_limit": 0,
+        "db_pool_size": 5,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+def container(settings: Settings) -> Container:
+    return build_container(settings)
+
+
+@pytest.fixture
+def app(container: Container) -> Litestar:
+    return create_app(container)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Use-case tests (they take `uow`) run on every store; HTTP and database tests (they take
+    `database_url`) on SQLite and PostgreSQL, unless a `backends` marker narrows it."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("backends")
+    if marker is not None:
+        backends = [b for b in ALL_BACKENDS if _name(b) in marker.args]
+    else:
+        backends = ALL_BACKENDS if "uow" in metafunc.fixturenames else SQL_BACKENDS
+    metafunc.parametrize("database_url", backends, indirect=True)
+
+
+def _name(backend: object) -> str:
+    return backend if isinstance(backend, str) else str(backend.values[0])  # type: ignore[attr-defined]
