@@ -22,7 +22,7 @@ run: install
 	$(BIN)/bookshop db upgrade
 	$(BIN)/bookshop serve --host $(HOST) --port $(PORT)
 
-test: install lint typecheck layers pytest
+test: install lint typecheck pytest
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,138 @@
+"""Races that real clients run: the rules hold when many transactions hit the same rows at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.security.argon2_hasher import Argon2PasswordHasher
+from adapters.security.jwt_tokens import JwtTokenService
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from application.errors import EmailTaken, InvalidRefreshToken
+from application.identity import LogIn, RefreshSession, SessionIssuer, SignUp
+from application.ports import UnitOfWork
+from domain.catalog import Product, Series
+from domain.identity import User
+from tests.conftest import TEST_JWT_SECRET
+from tests.fakes import FrozenClock
+
+RACERS = 20
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=RACERS)
+    yield engine
+    await engine.dispose()
+
+
+def _uow(engine: AsyncEngine) -> UnitOfWork:
+    return SqlUnitOfWork(engine)
+
+
+async def test_concurrent_refreshes_of_one_token_yield_exactly_one_new_pair(engine: AsyncEngine) -> None:
+    clock = FrozenClock()
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    tokens = JwtTokenService(TEST_JWT_SECRET, access_token_ttl_seconds=900)
+    sessions = SessionIssuer(tokens, clock, timedelta(days=1))
+    await SignUp(lambda: _uow(engine), hasher, clock)("ann@example.com", "correct horse")
+    pair = await LogIn(lambda: _uow(engine), hasher, sessions)("ann@example.com", "correct horse")
+    refresh = RefreshSession(lambda: _uow(engine), tokens, sessions, clock)
+
+    results = await asyncio.gather(
+        *(refresh(pair.refresh_token) for _ in range(RACERS)), return_exceptions=True
+    )
+
+    winners = [r for r in results if not isinstance(r, BaseException)]
+    losers = [r for r in results if isinstance(r, BaseException)]
+    assert len(winners) == 1
+    assert all(isinstance(error, InvalidRefreshToken) for error in losers)
+    hasher.close()
+
+
+async def test_concurrent_signups_with_one_email_make_one_account(engine: AsyncEngine) -> None:
+    clock = FrozenClock()
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    sign_up = SignUp(lambda: _uow(engine), hasher, clock)
+
+    results = await asyncio.gather(
+        *(sign_up(f"Ann@Example.com{' ' * n}", "correct horse") for n in range(RACERS)),
+        return_exceptions=True,
+    )
+
+    accounts = [r for r in results if isinstance(r, User)]
+    assert len(accounts) == 1
+    assert all(isinstance(r, EmailTaken) for r in results if not isinstance(r, User))
+    hasher.close()
+
+
+async def test_concurrent_withdrawals_sell_exactly_the_stock(engine: AsyncEngine) -> None:
+    now = datetime.now(UTC)
+    async with _uow(engine) as tx:
+        product = await tx.products.add(
+            Product(
+                title="The Horse and His Boy",
+                series=Series.NARNIA,
+                author="C. S. Lewis",
+                price_cents=799,
+                stock=5,
+                created_at=now,
+            )
+        )
+        await tx.commit()
+    assert product.id is not None
+    product_id = product.id
+
+    async def buy_one() -> bool:
+        async with _uow(engine) as tx:
+            sold = await tx.products.withdraw_stock(product_id, 1)
+            await tx.commit()
+            return sold
+
+    sold = await asyncio.gather(*(buy_one() for _ in range(RACERS)))
+
+    assert sold.count(True) == 5
+    async with _uow(engine) as tx:
+        after = await tx.products.get(product_id)
+    assert after is not None
+    assert after.stock == 0
+
+
+async def test_concurrent_adds_to_one_cart_lose_no_update(engine: AsyncEngine) -> None:
+    now = datetime.now(UTC)
+    async with _uow(engine) as tx:
+        user = await tx.users.add(User.register("ann@example.com", "hash", now))
+        product = await tx.products.add(
+            Product(
+                title="The Magician's Nephew",
+                series=Series.NARNIA,
+                author="C. S. Lewis",
+                price_cents=699,
+                stock=100,
+                created_at=now,
+            )
+        )
+        await tx.commit()
+    assert user.id is not None and product.id is not None
+    user_id, product_id = user.id, product.id
+
+    async def add_one() -> None:
+        async with _uow(engine) as tx:
+            cart = await tx.carts.get_for_update(user_id, now)
+            book = await tx.products.get(product_id)
+            assert book is not None
+            cart.add(book, 1, now)
+            await tx.carts.save(cart)
+            await tx.commit()
+
+    await asyncio.gather(*(add_one() for _ in range(RACERS)))
+
+    async with _uow(engine) as tx:
+        cart = await tx.carts.get_for_user(user_id)
+    assert cart is not None
+    assert cart.quantity_of(product_id) == RACERS

@@ -1,0 +1,86 @@
+"""The Alembic migrations and the SQLAlchemy tables describe the same schema, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.tables import metadata
+from tests.databases import POSTGRES_URL, alembic_config, migrate, recreate_postgres_schema, sqlite_url
+
+TABLES = {"users", "refresh_tokens", "products", "carts", "cart_items", "orders", "order_items"}
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names()) - {"alembic_version"}
+
+
+async def _inspect(url: str) -> tuple[list[Any], set[str]]:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(_diff), await conn.run_sync(_tables)
+    finally:
+        await engine.dispose()
+
+
+def _fresh_url(backend: str, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        return sqlite_url(tmp_path / "fresh.db")
+    if POSTGRES_URL is None:
+        pytest.fail("needs TEST_DATABASE_URL")
+    asyncio.run(recreate_postgres_schema(POSTGRES_URL))
+    return POSTGRES_URL
+
+
+BACKENDS = ["sqlite", *([pytest.param("postgres", marks=pytest.mark.postgres)] if POSTGRES_URL else [])]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_upgrading_to_head_gives_exactly_the_models(backend: str, tmp_path: Path) -> None:
+    url = _fresh_url(backend, tmp_path)
+
+    migrate(url)
+
+    diff, tables = asyncio.run(_inspect(url))
+    assert diff == []
+    assert tables == TABLES
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_downgrading_to_base_removes_everything_and_upgrading_again_works(
+    backend: str, tmp_path: Path
+) -> None:
+    url = _fresh_url(backend, tmp_path)
+    migrate(url)
+
+    command.downgrade(alembic_config(url), "base")
+    assert asyncio.run(_inspect(url))[1] == set()
+
+    migrate(url)
+    diff, tables = asyncio.run(_inspect(url))
+    assert diff == []
+    assert tables == TABLES
+
+
+@pytest.fixture(autouse=True)
+def _restore_postgres_schema(request: pytest.FixtureRequest) -> Any:
+    """These tests drop the shared PostgreSQL schema; put it back at head for the tests after them."""
+    yield
+    if POSTGRES_URL is not None and "postgres" in request.node.name:
+        asyncio.run(recreate_postgres_schema(POSTGRES_URL))
+        migrate(POSTGRES_URL)

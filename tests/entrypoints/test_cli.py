@@ -1,0 +1,135 @@
+"""The `bookshop` command as an operator runs it: a real process, a real database file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.databases import sqlite_url
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bookshop(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own command, fixed arguments
+        [sys.executable, "-m", "entrypoints.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": sqlite_url(tmp_path / "var" / "shop.db"),
+        "JWT_SECRET": "cli-test-secret-0123456789abcdefghijklmnop",
+    }
+
+
+def test_db_upgrade_creates_the_database_and_is_repeatable(env: dict[str, str], tmp_path: Path) -> None:
+    first = _bookshop("db", "upgrade", env=env)
+    second = _bookshop("db", "upgrade", env=env)
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert (tmp_path / "var" / "shop.db").is_file()
+
+
+def test_create_admin_creates_then_promotes_idempotently(env: dict[str, str]) -> None:
+    assert _bookshop("db", "upgrade", env=env).returncode == 0
+
+    created = _bookshop("create-admin", "Staff@Example.com", "--password", "correct horse", env=env)
+    again = _bookshop("create-admin", "staff@example.com", "--password", "correct horse", env=env)
+
+    assert created.returncode == 0, created.stderr
+    assert "created admin staff@example.com" in created.stdout
+    assert again.returncode == 0, again.stderr
+    assert "promoted existing user to admin staff@example.com" in again.stdout
+
+
+def test_create_admin_prompts_for_the_password(env: dict[str, str]) -> None:
+    assert _bookshop("db", "upgrade", env=env).returncode == 0
+
+    prompted = _bookshop("create-admin", "staff@example.com", env=env, stdin="correct horse\ncorrect horse\n")
+    mismatch = _bookshop("create-admin", "other@example.com", env=env, stdin="correct horse\ncorrect mouse\n")
+
+    assert prompted.returncode == 0, prompted.stderr
+    assert "created admin" in prompted.stdout
+    assert mismatch.returncode == 2
+    assert "passwords differ" in mismatch.stderr
+
+
+def test_create_admin_explains_a_bad_password(env: dict[str, str]) -> None:
+    assert _bookshop("db", "upgrade", env=env).returncode == 0
+
+    refused = _bookshop("create-admin", "staff@example.com", "--password", "short", env=env)
+
+    assert refused.returncode == 2
+    assert "password" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_production_without_a_secret_refuses_to_start(env: dict[str, str]) -> None:
+    env = {**env, "APP_ENV": "production", "JWT_SECRET": ""}
+
+    refused = _bookshop("serve", env=env)
+
+    assert refused.returncode == 2
+    assert "JWT_SECRET" in refused.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_answers_health_and_shuts_down_cleanly(env: dict[str, str]) -> None:
+    assert _bookshop("db", "upgrade", env=env).returncode == 0
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        body = _wait_for(f"http://127.0.0.1:{port}/health")
+        assert body == b'{"status":"ok","database":"ok"}'
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    # uvicorn finishes its graceful shutdown, then re-raises SIGTERM as its exit status.
+    assert server.returncode in (0, -signal.SIGTERM), output
+    assert "Application shutdown complete" in output
+    assert "Traceback" not in output
+
+
+def _wait_for(url: str, timeout: float = 30.0) -> bytes:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - a local URL we built
+                body: bytes = response.read()
+                return body
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

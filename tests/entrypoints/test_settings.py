@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from entrypoints.settings import AppEnv, ConfigurationError, Settings
+
+STRONG = "s" * 32
+
+
+def test_production_refuses_to_start_without_a_jwt_secret() -> None:
+    with pytest.raises(ConfigurationError, match="JWT_SECRET"):
+        Settings.from_mapping({"APP_ENV": "production", "DATABASE_URL": "postgresql://db/shop"})
+
+
+def test_production_refuses_a_short_jwt_secret() -> None:
+    with pytest.raises(ConfigurationError, match="at least 32 bytes"):
+        Settings.from_mapping({"APP_ENV": "production", "JWT_SECRET": "s" * 31})
+
+
+def test_production_accepts_a_32_byte_secret() -> None:
+    settings = Settings.from_mapping({"APP_ENV": "production", "JWT_SECRET": STRONG})
+
+    assert settings.is_production
+    assert settings.jwt_secret == STRONG
+
+
+def test_development_without_a_secret_keeps_one_under_var(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    first = Settings.from_mapping({})
+    second = Settings.from_mapping({})
+
+    assert first.app_env is AppEnv.DEVELOPMENT
+    assert len(first.jwt_secret) >= 32
+    assert first.jwt_secret == second.jwt_secret  # every worker and restart signs alike
+    assert (tmp_path / "var" / "dev-jwt-secret").stat().st_mode & 0o077 == 0
+
+
+def test_defaults_follow_the_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    settings = Settings.from_mapping({"JWT_SECRET": STRONG})
+
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'var' / 'bookshop.db'}"
+    assert settings.access_token_ttl_seconds == 900
+    assert settings.refresh_token_ttl_seconds == 14 * 24 * 3600
+    assert settings.auth_rate_limit == 20
+    assert settings.currency == "usd"
+    assert settings.pending_order_ttl_seconds == 1800
+    assert settings.stripe_webhook_secret == "whsec_test_secret"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgresql://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("sqlite:///shop.db", "sqlite+aiosqlite:///shop.db"),
+    ],
+)
+def test_database_urls_get_the_async_driver(given: str, expected: str) -> None:
+    assert Settings.from_mapping({"JWT_SECRET": STRONG, "DATABASE_URL": given}).database_url == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ACCESS_TOKEN_TTL_SECONDS", "soon"),
+        ("ACCESS_TOKEN_TTL_SECONDS", "0"),
+        ("AUTH_RATE_LIMIT", "-1"),
+        ("CURRENCY", "dollars"),
+        ("APP_ENV", "staging"),
+        ("DATABASE_URL", "mysql://h/db"),
+    ],
+)
+def test_bad_values_are_named_in_the_error(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        Settings.from_mapping({"JWT_SECRET": STRONG, name: value})
+
+
+def test_the_environment_wins_over_the_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("JWT_SECRET=from-the-file-0123456789abcdefghijkl\nCURRENCY=eur\n")
+
+    settings = Settings.from_env({"CURRENCY": "gbp"}, env_file=env_file)
+
+    assert settings.jwt_secret == "from-the-file-0123456789abcdefghijkl"
+    assert settings.currency == "gbp"
+
+
+def test_the_example_env_file_lists_every_setting() -> None:
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    names = {line.split("=", 1)[0].lstrip("# ") for line in example.splitlines() if "=" in line}
+
+    assert {
+        "DATABASE_URL",
+        "JWT_SECRET",
+        "ACCESS_TOKEN_TTL_SECONDS",
+        "REFRESH_TOKEN_TTL_SECONDS",
+        "AUTH_RATE_LIMIT",
+        "REDIS_URL",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "STRIPE_API_BASE",
+        "CURRENCY",
+        "PENDING_ORDER_TTL_SECONDS",
+        "APP_ENV",
+    } <= names

@@ -1,0 +1,290 @@
+"""The promises written in application/ports.py, checked on every adapter. A new store plugs in
+only when all of these pass against it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from application.errors import EmailTaken
+from application.ports import UnitOfWorkFactory
+from domain.catalog import Product, Series
+from domain.identity import RefreshToken, User
+from domain.ordering import Order, OrderItem, OrderStatus
+
+NOW = datetime(2026, 11, 24, 6, 30, tzinfo=UTC)
+
+
+def _book(title: str = "The Silver Chair", stock: int = 5, price: int = 899) -> Product:
+    return Product(
+        title=title,
+        series=Series.NARNIA,
+        author="C. S. Lewis",
+        price_cents=price,
+        stock=stock,
+        created_at=NOW,
+    )
+
+
+async def _stored_book(uow: UnitOfWorkFactory, **fields: object) -> int:
+    async with uow() as tx:
+        product = await tx.products.add(_book(**fields))  # type: ignore[arg-type]
+        await tx.commit()
+    assert product.id is not None
+    return product.id
+
+
+async def _stored_user(uow: UnitOfWorkFactory, email: str = "ann@example.com") -> int:
+    async with uow() as tx:
+        user = await tx.users.add(User.register(email, "hash", NOW))
+        await tx.commit()
+    assert user.id is not None
+    return user.id
+
+
+async def test_leaving_without_commit_rolls_every_write_back(uow: UnitOfWorkFactory) -> None:
+    with pytest.raises(RuntimeError):
+        async with uow() as tx:
+            await tx.users.add(User.register("ann@example.com", "hash", NOW))
+            await tx.products.add(_book())
+            raise RuntimeError("the use case failed half-way")
+
+    async with uow() as tx:
+        assert await tx.users.get_by_email("ann@example.com") is None
+        assert await tx.products.get_many([1, 2, 3]) == {}
+
+
+async def test_writes_after_a_commit_need_their_own_commit(uow: UnitOfWorkFactory) -> None:
+    async with uow() as tx:
+        await tx.users.add(User.register("ann@example.com", "hash", NOW))
+        await tx.commit()
+        await tx.users.add(User.register("bob@example.com", "hash", NOW))
+
+    async with uow() as tx:
+        assert await tx.users.get_by_email("ann@example.com") is not None
+        assert await tx.users.get_by_email("bob@example.com") is None
+
+
+async def test_an_entity_changed_but_not_saved_is_not_changed(uow: UnitOfWorkFactory) -> None:
+    product_id = await _stored_book(uow, stock=5)
+    async with uow() as tx:
+        product = await tx.products.get(product_id)
+        assert product is not None
+        product.set_stock(0)
+        product.deactivate()
+        await tx.commit()
+
+    async with uow() as tx:
+        again = await tx.products.get(product_id)
+    assert again is not None
+    assert again.stock == 5
+    assert again.is_active
+
+
+async def test_a_duplicate_email_is_refused_by_the_store(uow: UnitOfWorkFactory) -> None:
+    await _stored_user(uow, "ann@example.com")
+
+    with pytest.raises(EmailTaken):
+        async with uow() as tx:
+            await tx.users.add(User.register("ann@example.com", "other", NOW))
+
+
+async def test_a_refresh_token_is_consumed_once(uow: UnitOfWorkFactory) -> None:
+    user_id = await _stored_user(uow)
+    async with uow() as tx:
+        await tx.refresh_tokens.add(RefreshToken.issue(user_id, "h" * 64, NOW, timedelta(days=1)))
+        await tx.commit()
+
+    async with uow() as tx:
+        assert await tx.refresh_tokens.consume("h" * 64, NOW)
+        assert not await tx.refresh_tokens.consume("h" * 64, NOW)
+        await tx.commit()
+    async with uow() as tx:
+        stored = await tx.refresh_tokens.get_by_hash("h" * 64)
+    assert stored is not None
+    assert stored.revoked_at == NOW
+
+
+async def test_an_expired_refresh_token_cannot_be_consumed(uow: UnitOfWorkFactory) -> None:
+    user_id = await _stored_user(uow)
+    async with uow() as tx:
+        await tx.refresh_tokens.add(RefreshToken.issue(user_id, "e" * 64, NOW, timedelta(seconds=60)))
+        await tx.commit()
+
+    async with uow() as tx:
+        assert not await tx.refresh_tokens.consume("e" * 64, NOW + timedelta(seconds=60))
+
+
+async def test_revoke_all_touches_only_that_users_live_tokens(uow: UnitOfWorkFactory) -> None:
+    ann = await _stored_user(uow, "ann@example.com")
+    bob = await _stored_user(uow, "bob@example.com")
+    async with uow() as tx:
+        for n, user_id in enumerate((ann, ann, bob)):
+            await tx.refresh_tokens.add(RefreshToken.issue(user_id, f"{n}" * 64, NOW, timedelta(days=1)))
+        await tx.commit()
+
+    async with uow() as tx:
+        assert await tx.refresh_tokens.revoke_all_for_user(ann, NOW) == 2
+        await tx.commit()
+    async with uow() as tx:
+        bobs = await tx.refresh_tokens.get_by_hash("2" * 64)
+    assert bobs is not None
+    assert not bobs.is_revoked
+
+
+async def test_withdraw_stock_never_oversells(uow: UnitOfWorkFactory) -> None:
+    product_id = await _stored_book(uow, stock=3)
+
+    async with uow() as tx:
+        assert not await tx.products.withdraw_stock(product_id, 4)
+        assert await tx.products.withdraw_stock(product_id, 2)
+        assert await tx.products.withdraw_stock(product_id, 1)
+        assert not await tx.products.withdraw_stock(product_id, 1)
+        await tx.commit()
+    async with uow() as tx:
+        product = await tx.products.get(product_id)
+    assert product is not None
+    assert product.stock == 0
+
+
+async def test_withdraw_stock_refuses_a_product_no_longer_sold(uow: UnitOfWorkFactory) -> None:
+    product_id = await _stored_book(uow, stock=3)
+    async with uow() as tx:
+        product = await tx.products.get(product_id)
+        assert product is not None
+        product.deactivate()
+        await tx.products.update_details(product)
+        await tx.commit()
+
+    async with uow() as tx:
+        assert not await tx.products.withdraw_stock(product_id, 1)
+
+
+async def test_adjust_stock_moves_both_ways_but_never_below_zero(uow: UnitOfWorkFactory) -> None:
+    product_id = await _stored_book(uow, stock=2)
+
+    async with uow() as tx:
+        raised = await tx.products.adjust_stock(product_id, 3)
+        refused = await tx.products.adjust_stock(product_id, -6)
+        lowered = await tx.products.adjust_stock(product_id, -5)
+        missing = await tx.products.adjust_stock(product_id + 1000, 1)
+        await tx.commit()
+
+    assert raised is not None
+    assert raised.stock == 5
+    assert refused is None
+    assert lowered is not None
+    assert lowered.stock == 0
+    assert missing is None
+
+
+async def test_update_details_never_writes_stock(uow: UnitOfWorkFactory) -> None:
+    product_id = await _stored_book(uow, stock=5)
+    async with uow() as tx:
+        stale = await tx.products.get(product_id)
+    async with uow() as tx:
+        await tx.products.adjust_stock(product_id, 10)
+        await tx.commit()
+
+    assert stale is not None
+    stale.revise(title="The Silver Chair (hardback)", price_cents=1299)
+    async with uow() as tx:
+        await tx.products.update_details(stale)
+        await tx.commit()
+
+    async with uow() as tx:
+        product = await tx.products.get(product_id)
+    assert product is not None
+    assert (product.title, product.price_cents, product.stock) == ("The Silver Chair (hardback)", 1299, 15)
+
+
+async def test_return_stock_puts_units_back(uow: UnitOfWorkFactory) -> None:
+    product_id = await _stored_book(uow, stock=1)
+    async with uow() as tx:
+        await tx.products.return_stock(product_id, 4)
+        await tx.commit()
+    async with uow() as tx:
+        product = await tx.products.get(product_id)
+    assert product is not None
+    assert product.stock == 5
+
+
+async def test_a_cart_is_created_once_and_saved_line_by_line(uow: UnitOfWorkFactory) -> None:
+    user_id = await _stored_user(uow)
+    first = await _stored_book(uow, title="Prince Caspian", stock=9)
+    second = await _stored_book(uow, title="The Last Battle", stock=9)
+
+    async with uow() as tx:
+        assert await tx.carts.get_for_user(user_id) is None
+        cart = await tx.carts.get_for_update(user_id, NOW)
+        products = await tx.products.get_many([first, second])
+        cart.add(products[first], 2, NOW)
+        cart.add(products[second], 1, NOW)
+        await tx.carts.save(cart)
+        await tx.commit()
+
+    async with uow() as tx:
+        cart = await tx.carts.get_for_update(user_id, NOW)
+        cart.remove(first, 1, NOW)
+        cart.remove(second, None, NOW)
+        await tx.carts.save(cart)
+        await tx.commit()
+
+    async with uow() as tx:
+        stored = await tx.carts.get_for_user(user_id)
+    assert stored is not None
+    assert stored.id == cart.id
+    assert {pid: item.quantity for pid, item in stored.items.items()} == {first: 1}
+
+
+async def test_deleting_a_cart_removes_its_lines(uow: UnitOfWorkFactory) -> None:
+    user_id = await _stored_user(uow)
+    product_id = await _stored_book(uow)
+    async with uow() as tx:
+        cart = await tx.carts.get_for_update(user_id, NOW)
+        product = await tx.products.get(product_id)
+        assert product is not None
+        cart.add(product, 1, NOW)
+        await tx.carts.save(cart)
+        await tx.commit()
+
+    async with uow() as tx:
+        await tx.carts.delete_for_user(user_id)
+        await tx.commit()
+
+    async with uow() as tx:
+        assert await tx.carts.get_for_user(user_id) is None
+        fresh = await tx.carts.get_for_update(user_id, NOW)
+    assert fresh.is_empty
+
+
+async def test_an_order_keeps_its_snapshots_and_only_its_status_changes(uow: UnitOfWorkFactory) -> None:
+    user_id = await _stored_user(uow)
+    product_id = await _stored_book(uow, price=899)
+    items = (
+        OrderItem(product_id=product_id, title_snapshot="The Silver Chair", price_snapshot=899, quantity=2),
+        OrderItem(product_id=None, title_snapshot="A book since removed", price_snapshot=500, quantity=1),
+    )
+    async with uow() as tx:
+        order = await tx.orders.add(Order(user_id=user_id, currency="usd", items=items, created_at=NOW))
+        await tx.commit()
+    assert order.id is not None
+
+    async with uow() as tx:
+        locked = await tx.orders.get(order.id, for_update=True)
+        assert locked is not None
+        locked.mark_paid(NOW + timedelta(minutes=1))
+        locked.payment_intent_id = "pi_123"
+        await tx.orders.update_status(locked)
+        await tx.commit()
+
+    async with uow() as tx:
+        stored = await tx.orders.get(order.id)
+        assert await tx.orders.get(order.id + 1000) is None
+    assert stored is not None
+    assert stored.items == items
+    assert stored.total_amount_cents == 2 * 899 + 500
+    assert stored.status is OrderStatus.PAID
+    assert stored.payment_intent_id == "pi_123"
+    assert stored.created_at == NOW
