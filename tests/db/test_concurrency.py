@@ -118,7 +118,8 @@ async def test_concurrent_adds_to_one_cart_lose_no_update(engine: AsyncEngine) -
             )
         )
         await tx.commit()
-    assert user.id is not None and product.id is not None
+    assert user.id is not None
+    assert product.id is not None
     user_id, product_id = user.id, product.id
 
     async def add_one() -> None:

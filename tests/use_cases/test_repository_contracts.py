@@ -44,11 +44,14 @@ async def _stored_user(uow: UnitOfWorkFactory, email: str = "ann@example.com") -
 
 
 async def test_leaving_without_commit_rolls_every_write_back(uow: UnitOfWorkFactory) -> None:
-    with pytest.raises(RuntimeError):
+    async def failing_use_case() -> None:
         async with uow() as tx:
             await tx.users.add(User.register("ann@example.com", "hash", NOW))
             await tx.products.add(_book())
             raise RuntimeError("the use case failed half-way")
+
+    with pytest.raises(RuntimeError):
+        await failing_use_case()
 
     async with uow() as tx:
         assert await tx.users.get_by_email("ann@example.com") is None
