@@ -46,3 +46,16 @@ class StoreUnavailable(ApplicationError):
 
     def __init__(self) -> None:
         super().__init__("the shop's database is unavailable; try again shortly")
+
+
+class TooManyAttempts(ApplicationError):
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"too many attempts; try again in {retry_after_seconds} seconds")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class CounterUnavailable(ApplicationError):
+    """The shared attempt counter (Redis) could not be reached."""
+
+    def __init__(self) -> None:
+        super().__init__("the attempt counter is unavailable")

@@ -241,3 +241,18 @@ class DatabaseProbe(Protocol):
     async def is_up(self) -> bool:
         """True when the store answers a trivial query within a couple of seconds."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class WindowCount:
+    attempts: int
+    """Attempts in the current window, this one included."""
+    resets_in_seconds: int
+    """Seconds until the window closes and the count starts again (at least 1)."""
+
+
+class AttemptCounter(Protocol):
+    """Fixed-window counting for rate limits. Counting must be atomic: of N concurrent hits on one
+    key, from any number of processes sharing the counter, each sees a distinct count."""
+
+    async def hit(self, key: str, window_seconds: int) -> WindowCount: ...

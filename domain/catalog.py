@@ -18,6 +18,13 @@ class Series(StrEnum):
     NARNIA = "NARNIA"
 
 
+def parse_series(value: str) -> Series:
+    try:
+        return Series(value)
+    except ValueError:
+        raise InvalidValue("series", f"must be one of {', '.join(s.value for s in Series)}") from None
+
+
 @dataclass(eq=False, slots=True, kw_only=True)
 class Product:
     title: str
@@ -32,7 +39,7 @@ class Product:
     def __post_init__(self) -> None:
         self.title = require_text("title", self.title, max_length=TITLE_MAX_LENGTH)
         self.author = require_text("author", self.author, max_length=AUTHOR_MAX_LENGTH)
-        self.series = Series(self.series)
+        self.series = parse_series(self.series)
         require_count("price_cents", self.price_cents)
         require_count("stock", self.stock)
         require_utc("created_at", self.created_at)
@@ -45,15 +52,15 @@ class Product:
         author: str | None = None,
         price_cents: int | None = None,
     ) -> None:
-        """Change the catalogue details. Stock is not a detail: it moves only through the stock rules."""
-        if title is not None:
-            self.title = require_text("title", title, max_length=TITLE_MAX_LENGTH)
-        if series is not None:
-            self.series = Series(series)
-        if author is not None:
-            self.author = require_text("author", author, max_length=AUTHOR_MAX_LENGTH)
-        if price_cents is not None:
-            self.price_cents = require_count("price_cents", price_cents)
+        """Change the catalogue details, all or none: every value is checked before any is set.
+        Stock is not a detail: it moves only through the stock rules."""
+        new_title = self.title if title is None else require_text("title", title, max_length=TITLE_MAX_LENGTH)
+        new_series = self.series if series is None else parse_series(series)
+        new_author = (
+            self.author if author is None else require_text("author", author, max_length=AUTHOR_MAX_LENGTH)
+        )
+        new_price = self.price_cents if price_cents is None else require_count("price_cents", price_cents)
+        self.title, self.series, self.author, self.price_cents = new_title, new_series, new_author, new_price
 
     def deactivate(self) -> None:
         """The soft delete: the product leaves the shop window but stays in every order that holds it."""

@@ -36,6 +36,13 @@ class Role(StrEnum):
     ADMIN = "ADMIN"
 
 
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidValue("role", f"must be one of {', '.join(r.value for r in Role)}") from None
+
+
 @dataclass(eq=False, slots=True, kw_only=True)
 class User:
     email: str
@@ -47,6 +54,7 @@ class User:
 
     def __post_init__(self) -> None:
         require_utc("created_at", self.created_at)
+        self.role = parse_role(self.role)
 
     @classmethod
     def register(cls, email: str, password_hash: str, now: datetime) -> User:
@@ -66,10 +74,11 @@ class User:
         if not self.is_active:
             raise AccountInactive()
 
-    def change_role(self, role: Role, *, by: User) -> None:
-        if by.id == self.id and role is not Role.ADMIN and self.is_admin:
+    def change_role(self, role: Role | str, *, by: User) -> None:
+        new_role = parse_role(role)
+        if by.id == self.id and new_role is not Role.ADMIN and self.is_admin:
             raise SelfLockout("demote")
-        self.role = role
+        self.role = new_role
 
     def set_active(self, active: bool, *, by: User) -> None:
         if by.id == self.id and not active:
@@ -87,6 +96,10 @@ class RefreshToken:
     expires_at: datetime
     revoked_at: datetime | None = None
     id: int | None = None
+
+    def __post_init__(self) -> None:
+        require_utc("issued_at", self.issued_at)
+        require_utc("expires_at", self.expires_at)
 
     @classmethod
     def issue(cls, user_id: int, token_hash: str, now: datetime, ttl: timedelta) -> RefreshToken:

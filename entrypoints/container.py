@@ -9,11 +9,14 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from dependency_injector import containers, providers
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.memory.attempt_counter import MemoryAttemptCounter
 from adapters.memory.probe import MemoryDatabaseProbe
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.redis.attempt_counter import RedisAttemptCounter
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_tokens import JwtTokenService
 from adapters.sqlalchemy.engine import create_engine
@@ -29,11 +32,22 @@ from application.identity import (
     SessionIssuer,
     SignUp,
 )
+from application.rate_limits import LimitAuthAttempts
 from entrypoints.settings import AppEnv, Settings
 
 
 def _store_kind(settings: Settings) -> str:
     return "memory" if settings.uses_memory_store else "sqlalchemy"
+
+
+def _counter_kind(settings: Settings) -> str:
+    return "redis" if settings.redis_url else "memory"
+
+
+def _redis(settings: Settings) -> Redis:
+    if settings.redis_url is None:
+        raise ValueError("REDIS_URL is not set")
+    return Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
 
 
 def _engine(settings: Settings) -> AsyncEngine:
@@ -71,6 +85,12 @@ class Container(containers.DeclarativeContainer):
         sqlalchemy=providers.Singleton(SqlDatabaseProbe, engine),
         memory=providers.Singleton(MemoryDatabaseProbe),
     )
+    redis = providers.Singleton(_redis, settings)
+    attempt_counter = providers.Selector(
+        providers.Callable(_counter_kind, settings),
+        redis=providers.Singleton(RedisAttemptCounter, redis),
+        memory=providers.Singleton(MemoryAttemptCounter),
+    )
     password_hasher = providers.Resource(_password_hasher, settings)
     tokens = providers.Singleton(
         JwtTokenService,
@@ -94,6 +114,9 @@ class Container(containers.DeclarativeContainer):
     create_admin = providers.Singleton(
         CreateAdmin, uow=unit_of_work.provider, hasher=password_hasher, clock=clock
     )
+    limit_auth_attempts = providers.Singleton(
+        LimitAuthAttempts, counter=attempt_counter, per_minute=settings.provided.auth_rate_limit
+    )
 
 
 def build_container(settings: Settings) -> Container:
@@ -101,7 +124,10 @@ def build_container(settings: Settings) -> Container:
 
 
 async def close_container(container: Container) -> None:
-    """Release what the container opened: the connection pool and the hashing threads."""
-    if not container.settings().uses_memory_store:
+    """Release what the container opened: the connection pool, Redis and the hashing threads."""
+    settings = container.settings()
+    if not settings.uses_memory_store:
         await container.engine().dispose()
+    if settings.redis_url:
+        await container.redis().aclose()
     container.shutdown_resources()

@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TypeVar
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
@@ -16,7 +17,7 @@ from entrypoints.http.auth import AuthController
 from entrypoints.http.health import health
 from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
-from entrypoints.http.security import BearerAuthMiddleware
+from entrypoints.http.security import AUTH_ATTEMPT_LIMITER, BearerAuthMiddleware
 
 MAX_REQUEST_BODY_BYTES = 64 * 1024
 T = TypeVar("T")
@@ -61,6 +62,7 @@ def create_app(container: Container) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(_version()),
         lifespan=[lifespan],
+        state=State({AUTH_ATTEMPT_LIMITER: container.limit_auth_attempts()}),
         request_max_body_size=MAX_REQUEST_BODY_BYTES,
         debug=False,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from application.identity import LogIn, LogOut, RefreshSession, SignUp
 from domain.identity import User
@@ -17,31 +19,45 @@ from entrypoints.http.schemas.identity import (
     TokenPairResponse,
     UserResponse,
 )
-from entrypoints.http.security import PUBLIC
+from entrypoints.http.security import PUBLIC, limit_auth_attempts
 
 
 class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
 
-    @post("/signup", opt={PUBLIC: True}, status_code=201, responses=problems(400, 409, 429))
-    async def signup(self, data: SignupRequest, sign_up: SignUp) -> UserResponse:
+    @post(
+        "/signup",
+        opt={PUBLIC: True},
+        status_code=201,
+        before_request=limit_auth_attempts,
+        responses=problems(400, 409, 429),
+    )
+    async def signup(self, data: JSONBody[SignupRequest], sign_up: NamedDependency[SignUp]) -> UserResponse:
         """Open an account. New accounts are always active USERs."""
         return UserResponse.of(await sign_up(data.email, data.password))
 
-    @post("/login", opt={PUBLIC: True}, status_code=200, responses=problems(400, 401, 403, 429))
-    async def login(self, data: LoginRequest, log_in: LogIn) -> TokenPairResponse:
+    @post(
+        "/login",
+        opt={PUBLIC: True},
+        status_code=200,
+        before_request=limit_auth_attempts,
+        responses=problems(400, 401, 403, 429),
+    )
+    async def login(self, data: JSONBody[LoginRequest], log_in: NamedDependency[LogIn]) -> TokenPairResponse:
         """Trade email and password for an access token and a refresh token."""
         return TokenPairResponse.of(await log_in(data.email, data.password))
 
     @post("/refresh", opt={PUBLIC: True}, status_code=200, responses=problems(400, 401, 403))
-    async def refresh(self, data: RefreshTokenRequest, refresh_session: RefreshSession) -> TokenPairResponse:
+    async def refresh(
+        self, data: JSONBody[RefreshTokenRequest], refresh_session: NamedDependency[RefreshSession]
+    ) -> TokenPairResponse:
         """Rotate: the presented refresh token is revoked and a new pair issued. Presenting a revoked
         token again revokes every refresh token of its user."""
         return TokenPairResponse.of(await refresh_session(data.refresh_token))
 
     @post("/logout", opt={PUBLIC: True}, status_code=204, responses=problems(400, 401))
-    async def logout(self, data: RefreshTokenRequest, log_out: LogOut) -> None:
+    async def logout(self, data: JSONBody[RefreshTokenRequest], log_out: NamedDependency[LogOut]) -> None:
         """Revoke the refresh token. Logging out twice is fine."""
         await log_out(data.refresh_token)
 

@@ -4,6 +4,7 @@ from typing import Literal
 
 import msgspec
 from litestar import Response, get
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
 from application.ports import DatabaseProbe
@@ -19,9 +20,13 @@ class Health(msgspec.Struct):
     "/health",
     opt={PUBLIC: True},
     tags=["operations"],
-    responses={503: ResponseSpec(data_container=Health, description="The database cannot be reached.")},
+    responses={
+        503: ResponseSpec(
+            data_container=Health, description="The database cannot be reached.", generate_examples=False
+        )
+    },
 )
-async def health(database_probe: DatabaseProbe) -> Response[Health]:
+async def health(database_probe: NamedDependency[DatabaseProbe]) -> Response[Health]:
     """Liveness and readiness: 200 when the database answers, 503 when it does not."""
     if await database_probe.is_up():
         return Response(Health(status="ok", database="ok"), status_code=200)

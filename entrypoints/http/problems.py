@@ -19,6 +19,7 @@ from litestar.types import ExceptionHandlersMap
 
 from application.errors import (
     ApplicationError,
+    CounterUnavailable,
     EmailTaken,
     Forbidden,
     InvalidAccessToken,
@@ -26,6 +27,7 @@ from application.errors import (
     InvalidRefreshToken,
     NotFound,
     StoreUnavailable,
+    TooManyAttempts,
 )
 from domain.errors import (
     AccountInactive,
@@ -100,6 +102,8 @@ CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     SelfLockout: (409, "conflict"),
     InvalidTransition: (409, "conflict"),
     StoreUnavailable: (503, "service_unavailable"),
+    TooManyAttempts: (429, "rate_limited"),
+    CounterUnavailable: (503, "service_unavailable"),
 }
 
 _HTTP_CODES = {
@@ -147,7 +151,10 @@ def _core_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Pro
         return _unexpected(request, exc)
     status, code = mapped
     errors = [FieldError(exc.field, exc.message)] if isinstance(exc, InvalidValue) else None
-    return problem_response(status, code, str(exc), errors=errors, **getattr(exc, "problem_extra", {}))
+    headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, TooManyAttempts) else None
+    return problem_response(
+        status, code, str(exc), errors=errors, headers=headers, **getattr(exc, "problem_extra", {})
+    )
 
 
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
@@ -203,14 +210,16 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for the errors a route can answer, all as application/problem+json."""
+    """OpenAPI entries for the errors a route can answer, all as application/problem+json. Every
+    route touches the database, so every route may answer 503."""
     return {
         status: ResponseSpec(
             data_container=Problem,
             media_type=PROBLEM_JSON,
             description=_DESCRIPTIONS.get(status, "Error"),
+            generate_examples=False,
         )
-        for status in statuses
+        for status in (*statuses, 503)
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -11,6 +12,7 @@ from litestar.types import ASGIApp
 
 from application.errors import Forbidden, InvalidAccessToken
 from application.identity import Authenticate
+from application.rate_limits import LimitAuthAttempts
 from domain.identity import User
 
 PUBLIC = "public"
@@ -41,3 +43,14 @@ def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandl
     user = connection.user
     if not isinstance(user, User) or not user.is_admin:
         raise Forbidden()
+
+
+AUTH_ATTEMPT_LIMITER = "limit_auth_attempts"
+"""App state key under which create_app puts the LimitAuthAttempts use case."""
+
+
+async def limit_auth_attempts(request: Request[Any, Any, Any]) -> None:
+    """before_request hook of /auth/login and /auth/signup: counted before the body is even read,
+    so malformed attempts count too. Keyed on the peer address (X-Forwarded-For is not trusted)."""
+    limiter: LimitAuthAttempts = request.app.state[AUTH_ATTEMPT_LIMITER]
+    await limiter(request.client.host if request.client else "unknown")

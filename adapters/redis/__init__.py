@@ -1,0 +1,1 @@
+"""Redis-backed adapters: state shared by every worker and host."""

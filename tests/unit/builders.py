@@ -1,0 +1,35 @@
+"""Small builders for the domain unit tests: valid entities with only the interesting fields overridden."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.catalog import Product, Series
+from domain.identity import Role, User
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def make_product(**overrides: Any) -> Product:
+    fields: dict[str, Any] = {
+        "title": "Harry Potter and the Philosopher's Stone",
+        "series": Series.HP,
+        "author": "J. K. Rowling",
+        "price_cents": 1299,
+        "stock": 10,
+        "created_at": NOW,
+    }
+    fields.update(overrides)
+    return Product(**fields)
+
+
+def make_user(*, id: int, role: Role = Role.USER, is_active: bool = True) -> User:
+    return User(
+        email=f"user{id}@example.com",
+        password_hash="$argon2id$not-a-real-hash",
+        created_at=NOW,
+        role=role,
+        is_active=is_active,
+        id=id,
+    )

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from domain.cart import Cart
+from domain.catalog import Product
+from domain.errors import CartEmpty, InsufficientStock, InvalidTransition, InvalidValue, ProductUnavailable
+from domain.ordering import Order, OrderItem, OrderStatus
+from tests.unit.builders import NOW, make_product
+
+LATER = NOW + timedelta(minutes=5)
+
+
+def shop() -> tuple[Cart, dict[int, Product]]:
+    """A cart with 2 x product 3 (price 500) and 1 x product 1 (price 1299), added out of id order."""
+    products = {
+        1: make_product(id=1, title="Stone", price_cents=1299, stock=4),
+        3: make_product(id=3, title="Wardrobe", price_cents=500, stock=2),
+    }
+    cart = Cart(user_id=10)
+    cart.add(products[3], 2, NOW)
+    cart.add(products[1], 1, NOW)
+    return cart, products
+
+
+def placed() -> Order:
+    cart, products = shop()
+    return Order.place(10, cart, products, "usd", NOW)
+
+
+# --- placing ---------------------------------------------------------------------------------------
+
+
+def test_placing_a_cart_makes_a_pending_order_at_current_prices() -> None:
+    cart, products = shop()
+
+    order = Order.place(10, cart, products, "USD", NOW)
+
+    assert order.status is OrderStatus.PENDING
+    assert not order.is_final
+    assert order.user_id == 10
+    assert order.currency == "usd"
+    assert order.created_at == NOW
+    assert order.updated_at == NOW
+    assert order.items == (
+        OrderItem(product_id=1, title_snapshot="Stone", price_snapshot=1299, quantity=1),
+        OrderItem(product_id=3, title_snapshot="Wardrobe", price_snapshot=500, quantity=2),
+    )
+    assert order.total_amount_cents == 1299 + 2 * 500
+
+
+def test_order_items_are_in_ascending_product_id() -> None:
+    products = {pid: make_product(id=pid, stock=50) for pid in [9, 4, 12, 1]}
+    cart = Cart(user_id=10)
+    for pid in [9, 4, 12, 1]:
+        cart.add(products[pid], 1, NOW)
+
+    order = Order.place(10, cart, products, "usd", NOW)
+
+    assert [item.product_id for item in order.items] == [1, 4, 9, 12]
+
+
+def test_placing_neither_moves_stock_nor_empties_the_cart() -> None:
+    cart, products = shop()
+
+    Order.place(10, cart, products, "usd", NOW)
+
+    assert (products[1].stock, products[3].stock) == (4, 2)
+    assert {line.product_id: line.quantity for line in cart.lines_by_product_id()} == {1: 1, 3: 2}
+
+
+def test_an_empty_cart_cannot_be_placed() -> None:
+    with pytest.raises(CartEmpty):
+        Order.place(10, Cart(user_id=10), {}, "usd", NOW)
+
+
+def test_a_cart_emptied_by_removals_cannot_be_placed() -> None:
+    cart, products = shop()
+    cart.remove(1, None, NOW)
+    cart.remove(3, None, NOW)
+
+    with pytest.raises(CartEmpty):
+        Order.place(10, cart, products, "usd", NOW)
+
+
+def test_a_deactivated_product_cannot_be_ordered() -> None:
+    cart, products = shop()
+    products[3].deactivate()
+
+    with pytest.raises(ProductUnavailable) as refused:
+        Order.place(10, cart, products, "usd", NOW)
+
+    assert refused.value.product_id == 3
+
+
+def test_a_product_that_no_longer_exists_cannot_be_ordered() -> None:
+    cart, products = shop()
+    del products[1]
+
+    with pytest.raises(ProductUnavailable) as refused:
+        Order.place(10, cart, products, "usd", NOW)
+
+    assert refused.value.product_id == 1
+
+
+def test_a_line_above_the_current_stock_cannot_be_ordered() -> None:
+    cart, products = shop()
+    products[3].set_stock(1)  # the shelf emptied since the book went into the cart
+
+    with pytest.raises(InsufficientStock) as refused:
+        Order.place(10, cart, products, "usd", NOW)
+
+    assert (refused.value.product_id, refused.value.requested, refused.value.available) == (3, 2, 1)
+    assert products[3].stock == 1
+
+
+def test_snapshots_do_not_follow_later_changes_to_the_product() -> None:
+    cart, products = shop()
+    order = Order.place(10, cart, products, "usd", NOW)
+
+    products[1].revise(title="Stone (new edition)", price_cents=9999)
+    products[3].deactivate()
+    products[3].set_stock(0)
+
+    assert [(i.title_snapshot, i.price_snapshot) for i in order.items] == [("Stone", 1299), ("Wardrobe", 500)]
+    assert order.total_amount_cents == 2299
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("title_snapshot", "changed"), ("price_snapshot", 1), ("quantity", 99), ("product_id", None)],
+)
+def test_an_order_item_cannot_be_changed(field: str, value: object) -> None:
+    item = placed().items[0]
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(item, field, value)
+
+    assert item == OrderItem(product_id=1, title_snapshot="Stone", price_snapshot=1299, quantity=1)
+
+
+def test_an_order_needs_at_least_one_item() -> None:
+    with pytest.raises(InvalidValue) as refused:
+        Order(user_id=10, currency="usd", items=(), created_at=NOW)
+
+    assert refused.value.field == "items"
+
+
+@pytest.mark.parametrize(("field", "value"), [("price_snapshot", -1), ("quantity", 0)])
+def test_an_order_item_refuses_a_negative_price_or_an_empty_quantity(field: str, value: int) -> None:
+    fields: dict[str, Any] = {"product_id": 1, "title_snapshot": "t", "price_snapshot": 1, "quantity": 1}
+    fields[field] = value
+
+    with pytest.raises(InvalidValue) as refused:
+        OrderItem(**fields)
+
+    assert refused.value.field == field
+
+
+# --- status machine --------------------------------------------------------------------------------
+
+
+def test_a_pending_order_can_be_paid() -> None:
+    order = placed()
+
+    order.mark_paid(LATER)
+
+    assert order.status is OrderStatus.PAID
+    assert order.is_final
+    assert order.updated_at == LATER
+
+
+def test_a_pending_order_can_fail() -> None:
+    order = placed()
+
+    order.mark_failed(LATER)
+
+    assert order.status is OrderStatus.FAILED
+    assert order.is_final
+    assert order.updated_at == LATER
+
+
+MARKS: dict[str, Callable[[Order], None]] = {
+    "mark_paid": lambda order: order.mark_paid(LATER + timedelta(hours=1)),
+    "mark_failed": lambda order: order.mark_failed(LATER + timedelta(hours=1)),
+}
+
+
+@pytest.mark.parametrize("first", ["mark_paid", "mark_failed"])
+@pytest.mark.parametrize("second", ["mark_paid", "mark_failed"])
+def test_a_settled_order_never_changes_status_again(first: str, second: str) -> None:
+    order = placed()
+    getattr(order, first)(LATER)
+    settled = order.status
+
+    with pytest.raises(InvalidTransition) as refused:
+        MARKS[second](order)
+
+    assert order.status is settled
+    assert order.updated_at == LATER
+    assert refused.value.current == settled.value
+    assert refused.value.target == ("PAID" if second == "mark_paid" else "FAILED")
