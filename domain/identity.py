@@ -13,7 +13,8 @@ from domain.values import require_utc
 EMAIL_MAX_LENGTH = 254
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
-_EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+_EMAIL_SHAPE = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s.\x00-\x1f\x7f]+(\.[^@\s.\x00-\x1f\x7f]+)+")
+"""Something@domain.tld, with no whitespace or control character anywhere (PostgreSQL refuses NUL)."""
 
 
 def normalize_email(raw: str) -> str:

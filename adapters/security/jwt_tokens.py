@@ -17,6 +17,17 @@ ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
 REFRESH_TOKEN_BYTES = 32
 
 
+MAX_ID = 2**63 - 1
+
+
+def _user_id(subject: object) -> int | None:
+    """The user id in `sub`: a decimal string of an id the database can hold, else None."""
+    if not isinstance(subject, str) or not (subject.isascii() and subject.isdigit()):
+        return None
+    user_id = int(subject)
+    return user_id if 0 < user_id <= MAX_ID else None
+
+
 class JwtTokenService:
     def __init__(self, secret: str, *, access_token_ttl_seconds: int, algorithm: str = "HS256") -> None:
         if algorithm not in {"HS256", "HS384", "HS512"}:
@@ -53,16 +64,10 @@ class JwtTokenService:
             raise InvalidAccessToken() from error
         if claims.get("type") != ACCESS_TOKEN_TYPE:
             raise InvalidAccessToken("this is not an access token")
-        subject, role, expires = claims.get("sub"), claims.get("role"), claims["exp"]
-        if (
-            not isinstance(subject, str)
-            or not (subject.isascii() and subject.isdigit())
-            or role not in {r.value for r in Role}
-        ):
+        user_id, role, expires = _user_id(claims.get("sub")), claims.get("role"), claims["exp"]
+        if user_id is None or role not in {r.value for r in Role}:
             raise InvalidAccessToken()
-        return AccessClaims(
-            user_id=int(subject), role=Role(role), expires_at=datetime.fromtimestamp(expires, UTC)
-        )
+        return AccessClaims(user_id=user_id, role=Role(role), expires_at=datetime.fromtimestamp(expires, UTC))
 
     def new_refresh_token(self) -> str:
         return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)

@@ -157,7 +157,7 @@ def _core_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Pro
     )
 
 
-_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
 _AT_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
 
 
@@ -168,8 +168,8 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
             continue
         message = str(item.get("message", "is invalid"))
         field = str(item.get("key") or "body")
-        if (unknown := _UNKNOWN_FIELD.search(message)) is not None:
-            field = unknown.group(1)
+        if (named := _NAMED_FIELD.search(message)) is not None:
+            field = named.group(1)
         elif (path := _AT_PATH.search(message)) is not None and path.group(1):
             field = path.group(1)
             message = message[: path.start()]
