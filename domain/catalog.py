@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import InsufficientStock, InvalidValue, ProductUnavailable
-from domain.values import MAX_INT32, require_count, require_text, require_utc
+from domain.values import MAX_INT32, require_choice, require_count, require_text, require_utc
 
 TITLE_MAX_LENGTH = 200
 AUTHOR_MAX_LENGTH = 200
@@ -16,13 +16,6 @@ AUTHOR_MAX_LENGTH = 200
 class Series(StrEnum):
     HP = "HP"
     NARNIA = "NARNIA"
-
-
-def parse_series(value: str) -> Series:
-    try:
-        return Series(value)
-    except ValueError:
-        raise InvalidValue("series", f"must be one of {', '.join(s.value for s in Series)}") from None
 
 
 @dataclass(eq=False, slots=True, kw_only=True)
@@ -39,7 +32,7 @@ class Product:
     def __post_init__(self) -> None:
         self.title = require_text("title", self.title, max_length=TITLE_MAX_LENGTH)
         self.author = require_text("author", self.author, max_length=AUTHOR_MAX_LENGTH)
-        self.series = parse_series(self.series)
+        self.series = require_choice("series", Series, self.series)
         require_count("price_cents", self.price_cents)
         require_count("stock", self.stock)
         require_utc("created_at", self.created_at)
@@ -55,7 +48,7 @@ class Product:
         """Change the catalogue details, all or none: every value is checked before any is set.
         Stock is not a detail: it moves only through the stock rules."""
         new_title = self.title if title is None else require_text("title", title, max_length=TITLE_MAX_LENGTH)
-        new_series = self.series if series is None else parse_series(series)
+        new_series = self.series if series is None else require_choice("series", Series, series)
         new_author = (
             self.author if author is None else require_text("author", author, max_length=AUTHOR_MAX_LENGTH)
         )

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.errors import AccountInactive, InvalidValue, SelfLockout
-from domain.values import require_utc
+from domain.values import require_choice, require_utc
 
 EMAIL_MAX_LENGTH = 254
 PASSWORD_MIN_LENGTH = 8
@@ -37,13 +37,6 @@ class Role(StrEnum):
     ADMIN = "ADMIN"
 
 
-def parse_role(value: str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        raise InvalidValue("role", f"must be one of {', '.join(r.value for r in Role)}") from None
-
-
 @dataclass(eq=False, slots=True, kw_only=True)
 class User:
     email: str
@@ -55,7 +48,7 @@ class User:
 
     def __post_init__(self) -> None:
         require_utc("created_at", self.created_at)
-        self.role = parse_role(self.role)
+        self.role = require_choice("role", Role, self.role)
 
     @classmethod
     def register(cls, email: str, password_hash: str, now: datetime) -> User:
@@ -76,7 +69,7 @@ class User:
             raise AccountInactive()
 
     def change_role(self, role: Role | str, *, by: User) -> None:
-        new_role = parse_role(role)
+        new_role = require_choice("role", Role, role)
         if by.id == self.id and new_role is not Role.ADMIN and self.is_admin:
             raise SelfLockout("demote")
         self.role = new_role

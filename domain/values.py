@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
+from typing import TypeVar
 
 from domain.errors import InvalidValue
+
+E = TypeVar("E", bound=StrEnum)
 
 MAX_INT32 = 2_147_483_647
 """Prices, stock and quantities are stored as 32-bit integers; larger values are refused, not truncated."""
@@ -35,3 +39,11 @@ def require_utc(field: str, value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidValue(field, "must be a timezone-aware timestamp")
     return value
+
+
+def require_choice(field: str, choices: type[E], value: str) -> E:
+    """One of an enumeration's values, refused as InvalidValue (not a bare ValueError) otherwise."""
+    try:
+        return choices(value)
+    except ValueError:
+        raise InvalidValue(field, f"must be one of {', '.join(choice.value for choice in choices)}") from None

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,6 +18,7 @@ from application.identity import (
     SignUp,
 )
 from application.ports import UnitOfWorkFactory
+from domain.identity import User
 from tests.conftest import TEST_JWT_SECRET
 from tests.fakes import FrozenClock, RecordingHasher
 
@@ -64,3 +65,17 @@ def identity(
         authenticate=Authenticate(uow, tokens),
         create_admin=CreateAdmin(uow, hasher, clock),
     )
+
+
+async def edit_user(uow: UnitOfWorkFactory, user_id: int | None, change: Callable[[User], None]) -> None:
+    """Change a stored user behind the use cases' back (what an admin or the CLI would do)."""
+    async with uow() as tx:
+        stored = await tx.users.get(user_id or 0)
+        assert stored is not None
+        change(stored)
+        await tx.users.update(stored)
+        await tx.commit()
+
+
+def deactivate(user: User) -> None:
+    user.is_active = False

@@ -7,8 +7,8 @@ import pytest
 from application.errors import InvalidAccessToken
 from application.ports import UnitOfWorkFactory
 from domain.errors import AccountInactive, InvalidValue
-from domain.identity import Role
-from tests.use_cases.conftest import Identity
+from domain.identity import Role, User
+from tests.use_cases.conftest import Identity, deactivate, edit_user
 
 PASSWORD = "correct horse"
 
@@ -18,12 +18,7 @@ async def test_authenticate_returns_the_user_as_the_database_knows_them(
 ) -> None:
     user = await identity.sign_up("ann@example.com", PASSWORD)
     pair = await identity.log_in("ann@example.com", PASSWORD)
-    async with uow() as tx:
-        stored = await tx.users.get(user.id or 0)
-        assert stored is not None
-        stored.promote_to_admin()
-        await tx.users.update(stored)
-        await tx.commit()
+    await edit_user(uow, user.id, User.promote_to_admin)
 
     caller = await identity.authenticate(pair.access_token)
 
@@ -36,12 +31,7 @@ async def test_a_deactivated_account_is_refused_with_a_still_valid_token(
 ) -> None:
     user = await identity.sign_up("ann@example.com", PASSWORD)
     pair = await identity.log_in("ann@example.com", PASSWORD)
-    async with uow() as tx:
-        stored = await tx.users.get(user.id or 0)
-        assert stored is not None
-        stored.is_active = False
-        await tx.users.update(stored)
-        await tx.commit()
+    await edit_user(uow, user.id, deactivate)
 
     with pytest.raises(AccountInactive):
         await identity.authenticate(pair.access_token)
@@ -68,12 +58,7 @@ async def test_create_admin_promotes_and_reactivates_an_existing_user(
     identity: Identity, uow: UnitOfWorkFactory
 ) -> None:
     user = await identity.sign_up("ann@example.com", PASSWORD)
-    async with uow() as tx:
-        stored = await tx.users.get(user.id or 0)
-        assert stored is not None
-        stored.is_active = False
-        await tx.users.update(stored)
-        await tx.commit()
+    await edit_user(uow, user.id, deactivate)
 
     account = await identity.create_admin("ann@example.com", "a new password")
 

@@ -8,20 +8,10 @@ from adapters.security.jwt_tokens import JwtTokenService
 from application.errors import InvalidCredentials, InvalidRefreshToken
 from application.ports import UnitOfWorkFactory
 from domain.errors import AccountInactive
-from domain.identity import User
 from tests.fakes import FrozenClock, RecordingHasher
-from tests.use_cases.conftest import REFRESH_TTL, Identity
+from tests.use_cases.conftest import REFRESH_TTL, Identity, deactivate, edit_user
 
 PASSWORD = "correct horse"
-
-
-async def _deactivate(uow: UnitOfWorkFactory, user: User) -> None:
-    async with uow() as tx:
-        stored = await tx.users.get(user.id or 0)
-        assert stored is not None
-        stored.is_active = False
-        await tx.users.update(stored)
-        await tx.commit()
 
 
 async def test_login_gives_a_pair_whose_access_token_names_the_user(
@@ -65,7 +55,7 @@ async def test_a_deactivated_account_is_told_so_only_with_the_right_password(
     identity: Identity, uow: UnitOfWorkFactory
 ) -> None:
     user = await identity.sign_up("ann@example.com", PASSWORD)
-    await _deactivate(uow, user)
+    await edit_user(uow, user.id, deactivate)
 
     with pytest.raises(InvalidCredentials):
         await identity.log_in("ann@example.com", "wrong password")
@@ -139,7 +129,7 @@ async def test_an_unknown_refresh_token_is_refused(identity: Identity) -> None:
 async def test_a_deactivated_account_cannot_refresh(identity: Identity, uow: UnitOfWorkFactory) -> None:
     user = await identity.sign_up("ann@example.com", PASSWORD)
     pair = await identity.log_in("ann@example.com", PASSWORD)
-    await _deactivate(uow, user)
+    await edit_user(uow, user.id, deactivate)
 
     with pytest.raises(AccountInactive):
         await identity.refresh(pair.refresh_token)
