@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 run: install
 	$(BIN)/bookshop db upgrade
+	$(BIN)/bookshop seed-demo
 	$(BIN)/bookshop serve --host $(HOST) --port $(PORT)
 
 test: install lint typecheck pytest

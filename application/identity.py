@@ -183,39 +183,3 @@ class Authenticate:
             raise InvalidAccessToken("the account behind this token no longer exists")
         user.ensure_active()
         return user
-
-
-@dataclass(frozen=True, slots=True)
-class AdminAccount:
-    user: User
-    created: bool
-
-
-class CreateAdmin:
-    """Staff bootstrap from the command line: create an admin, or promote (and reactivate) an
-    existing account and set its password. Running it twice with the same input changes nothing
-    more."""
-
-    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock) -> None:
-        self._uow = uow
-        self._hasher = hasher
-        self._clock = clock
-
-    async def __call__(self, email: str, password: str) -> AdminAccount:
-        normalized = normalize_email(email)
-        check_password_policy(password)
-        password_hash = await self._hasher.hash(password)
-        async with self._uow() as uow:
-            user = await uow.users.get_by_email(normalized)
-            if user is None:
-                user = User.register(normalized, password_hash, self._clock.now())
-                user.promote_to_admin()
-                user = await uow.users.add(user)
-                created = True
-            else:
-                user.promote_to_admin()
-                user.password_hash = password_hash
-                await uow.users.update(user)
-                created = False
-            await uow.commit()
-        return AdminAccount(user=user, created=created)

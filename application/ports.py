@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 from domain.cart import Cart
-from domain.catalog import Product
+from domain.catalog import Product, Series
 from domain.identity import RefreshToken, Role, User
 from domain.ordering import Order
 
@@ -70,13 +70,17 @@ class ProductRepository(Protocol):
 
     async def get(self, product_id: int) -> Product | None: ...
 
+    async def find(self, title: str, series: Series) -> Product | None:
+        """The first product with exactly this title in this series, if any."""
+        ...
+
     async def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]:
         """The products that exist among product_ids, keyed by id, in one round trip."""
         ...
 
-    async def update_details(self, product: Product) -> None:
-        """Write title, series, author, price and is_active back. Never stock: a concurrent stock
-        change must not be lost to a stale copy."""
+    async def update_details(self, product: Product) -> Product:
+        """Write title, series, author, price and is_active back, and return the product as stored.
+        Never stock: a concurrent stock change must not be lost to a stale copy."""
         ...
 
     async def withdraw_stock(self, product_id: int, quantity: int) -> bool:
@@ -89,8 +93,9 @@ class ProductRepository(Protocol):
         ...
 
     async def adjust_stock(self, product_id: int, delta: int) -> Product | None:
-        """Move stock by delta as one atomic step, never below zero. The product as it is after the
-        change, or None when the product is missing or the change would go below zero."""
+        """Move stock by delta as one atomic step, never below zero nor above MAX_INT32. The product
+        as it is after the change, or None (nothing changed) when the product is missing or the
+        result would be out of bounds."""
         ...
 
     async def set_stock(self, product_id: int, stock: int) -> Product | None:

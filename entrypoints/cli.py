@@ -56,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = database.add_parser("upgrade", help="apply the Alembic migrations to DATABASE_URL")
     upgrade.set_defaults(handler=_db_upgrade)
 
+    seed = commands.add_parser("seed-demo", help="load the demo catalogue (idempotent)")
+    seed.set_defaults(handler=_seed_demo)
+
     admin = commands.add_parser("create-admin", help="create an admin, or promote an existing user")
     admin.add_argument("email")
     admin.add_argument("--password", help="prompted for when not given")
@@ -106,6 +109,15 @@ def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
         return f"{verb} {account.user.email} (id {account.user.id})"
 
     print(_run(settings, create))
+    return 0
+
+
+def _seed_demo(_: argparse.Namespace, settings: Settings) -> int:
+    async def seed(container: Container) -> str:
+        report = await container.load_demo_catalogue()()
+        return f"demo catalogue: {report.added} books added, {report.already_there} already there"
+
+    print(_run(settings, seed))
     return 0
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory.attempt_counter import MemoryAttemptCounter
 from adapters.memory.probe import MemoryDatabaseProbe
+from adapters.memory.queries import MemoryCatalogQueries, MemoryUserQueries
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
 from adapters.redis.attempt_counter import RedisAttemptCounter
@@ -21,11 +22,14 @@ from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_tokens import JwtTokenService
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.probe import SqlDatabaseProbe
+from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system_clock import SystemClock
+from application.accounts import CreateAdmin, SetUserStatus
+from application.catalog import ChangeStock, CreateProduct, UpdateProduct
+from application.demo_catalogue import LoadDemoCatalogue
 from application.identity import (
     Authenticate,
-    CreateAdmin,
     LogIn,
     LogOut,
     RefreshSession,
@@ -91,6 +95,16 @@ class Container(containers.DeclarativeContainer):
         redis=providers.Singleton(RedisAttemptCounter, redis),
         memory=providers.Singleton(MemoryAttemptCounter),
     )
+    catalog_queries = providers.Selector(
+        providers.Callable(_store_kind, settings),
+        sqlalchemy=providers.Singleton(SqlCatalogQueries, engine),
+        memory=providers.Singleton(MemoryCatalogQueries, memory_store),
+    )
+    user_queries = providers.Selector(
+        providers.Callable(_store_kind, settings),
+        sqlalchemy=providers.Singleton(SqlUserQueries, engine),
+        memory=providers.Singleton(MemoryUserQueries, memory_store),
+    )
     password_hasher = providers.Resource(_password_hasher, settings)
     tokens = providers.Singleton(
         JwtTokenService,
@@ -117,6 +131,11 @@ class Container(containers.DeclarativeContainer):
     limit_auth_attempts = providers.Singleton(
         LimitAuthAttempts, counter=attempt_counter, per_minute=settings.provided.auth_rate_limit
     )
+    set_user_status = providers.Singleton(SetUserStatus, uow=unit_of_work.provider, clock=clock)
+    create_product = providers.Singleton(CreateProduct, uow=unit_of_work.provider, clock=clock)
+    update_product = providers.Singleton(UpdateProduct, uow=unit_of_work.provider)
+    change_stock = providers.Singleton(ChangeStock, uow=unit_of_work.provider)
+    load_demo_catalogue = providers.Singleton(LoadDemoCatalogue, uow=unit_of_work.provider, clock=clock)
 
 
 def build_container(settings: Settings) -> Container:

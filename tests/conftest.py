@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from adapters.memory.queries import MemoryCatalogQueries, MemoryUserQueries
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
 from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.ports import UnitOfWork, UnitOfWorkFactory
+from application.queries import CatalogQueries, UserQueries
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import MEMORY_DATABASE_URL, AppEnv, Settings
@@ -67,16 +71,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@dataclass(frozen=True)
+class Backend:
+    """One store seen through every port: the write side and the read side share it."""
+
+    uow: UnitOfWorkFactory
+    catalog: CatalogQueries
+    users: UserQueries
+
+
 @pytest.fixture
-async def uow(database_url: str) -> AsyncIterator[UnitOfWorkFactory]:
-    """A unit-of-work factory over a clean store: the same use-case test, every adapter."""
+async def backend(database_url: str) -> AsyncIterator[Backend]:
+    """A clean store: the same use-case test, every adapter."""
     if database_url == MEMORY_DATABASE_URL:
         store = MemoryStore()
 
         def memory() -> UnitOfWork:
             return MemoryUnitOfWork(store)
 
-        yield memory
+        yield Backend(memory, MemoryCatalogQueries(store), MemoryUserQueries(store))
         return
     engine = create_engine(database_url, pool_size=5)
 
@@ -84,9 +97,14 @@ async def uow(database_url: str) -> AsyncIterator[UnitOfWorkFactory]:
         return SqlUnitOfWork(engine)
 
     try:
-        yield sql
+        yield Backend(sql, SqlCatalogQueries(engine), SqlUserQueries(engine))
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+def uow(backend: Backend) -> UnitOfWorkFactory:
+    return backend.uow
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
@@ -131,7 +149,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if marker is not None:
         backends = [b for b in ALL_BACKENDS if _name(b) in marker.args]
     else:
-        backends = ALL_BACKENDS if "uow" in metafunc.fixturenames else SQL_BACKENDS
+        every_store = {"uow", "backend"} & set(metafunc.fixturenames)
+        backends = ALL_BACKENDS if every_store else SQL_BACKENDS
     metafunc.parametrize("database_url", backends, indirect=True)
 
 

@@ -10,9 +10,10 @@ from datetime import datetime
 from adapters.memory.store import MemoryStore, Tables
 from application.errors import EmailTaken
 from domain.cart import Cart
-from domain.catalog import Product
+from domain.catalog import Product, Series
 from domain.identity import RefreshToken, User
 from domain.ordering import Order
+from domain.values import MAX_INT32
 
 
 def _copy_cart(cart: Cart) -> Cart:
@@ -95,14 +96,19 @@ class MemoryProductRepository:
         product = self._products.get(product_id)
         return replace(product) if product else None
 
+    async def find(self, title: str, series: Series) -> Product | None:
+        found = [p for p in self._products.values() if p.title == title and p.series is series]
+        return replace(min(found, key=lambda p: p.id or 0)) if found else None
+
     async def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]:
         return {pid: replace(self._products[pid]) for pid in set(product_ids) if pid in self._products}
 
-    async def update_details(self, product: Product) -> None:
+    async def update_details(self, product: Product) -> Product:
         if product.id is None or product.id not in self._products:
             raise LookupError(f"product {product.id} is not stored")
         stored = self._products[product.id]
         self._products[product.id] = replace(product, stock=stored.stock)
+        return replace(self._products[product.id])
 
     async def withdraw_stock(self, product_id: int, quantity: int) -> bool:
         product = self._products.get(product_id)
@@ -118,7 +124,7 @@ class MemoryProductRepository:
 
     async def adjust_stock(self, product_id: int, delta: int) -> Product | None:
         product = self._products.get(product_id)
-        if product is None or product.stock + delta < 0:
+        if product is None or not 0 <= product.stock + delta <= MAX_INT32:
             return None
         self._products[product_id] = replace(product, stock=product.stock + delta)
         return replace(self._products[product_id])

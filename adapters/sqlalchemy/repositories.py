@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, select, update
+from sqlalchemy import BigInteger, Row, Table, cast, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -17,6 +17,7 @@ from domain.cart import Cart, CartItem
 from domain.catalog import Product, Series
 from domain.identity import RefreshToken, Role, User
 from domain.ordering import Order, OrderItem, OrderStatus
+from domain.values import MAX_INT32
 
 
 def _insert(conn: AsyncConnection, table: Table) -> Any:
@@ -25,7 +26,7 @@ def _insert(conn: AsyncConnection, table: Table) -> Any:
     return dialect.insert(table)
 
 
-def _user(row: Row[Any]) -> User:
+def user_from_row(row: Row[Any]) -> User:
     return User(
         id=row.id,
         email=row.email,
@@ -85,11 +86,11 @@ class SqlUserRepository:
 
     async def get(self, user_id: int) -> User | None:
         row = (await self._conn.execute(select(users).where(users.c.id == user_id))).first()
-        return _user(row) if row else None
+        return user_from_row(row) if row else None
 
     async def get_by_email(self, email: str) -> User | None:
         row = (await self._conn.execute(select(users).where(users.c.email == email))).first()
-        return _user(row) if row else None
+        return user_from_row(row) if row else None
 
     async def update(self, user: User) -> None:
         await self._conn.execute(
@@ -182,6 +183,17 @@ class SqlProductRepository:
         row = (await self._conn.execute(select(products).where(products.c.id == product_id))).first()
         return product_from_row(row) if row else None
 
+    async def find(self, title: str, series: Series) -> Product | None:
+        row = (
+            await self._conn.execute(
+                select(products)
+                .where(products.c.title == title, products.c.series == series.value)
+                .order_by(products.c.id)
+                .limit(1)
+            )
+        ).first()
+        return product_from_row(row) if row else None
+
     async def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]:
         ids = sorted(set(product_ids))
         if not ids:
@@ -189,18 +201,22 @@ class SqlProductRepository:
         rows = await self._conn.execute(select(products).where(products.c.id.in_(ids)))
         return {row.id: product_from_row(row) for row in rows}
 
-    async def update_details(self, product: Product) -> None:
-        await self._conn.execute(
-            update(products)
-            .where(products.c.id == product.id)
-            .values(
-                title=product.title,
-                series=product.series.value,
-                author=product.author,
-                price_cents=product.price_cents,
-                is_active=product.is_active,
+    async def update_details(self, product: Product) -> Product:
+        row = (
+            await self._conn.execute(
+                update(products)
+                .where(products.c.id == product.id)
+                .values(
+                    title=product.title,
+                    series=product.series.value,
+                    author=product.author,
+                    price_cents=product.price_cents,
+                    is_active=product.is_active,
+                )
+                .returning(*products.c)
             )
-        )
+        ).one()
+        return product_from_row(row)
 
     async def withdraw_stock(self, product_id: int, quantity: int) -> bool:
         result = await self._conn.execute(
@@ -216,11 +232,13 @@ class SqlProductRepository:
         )
 
     async def adjust_stock(self, product_id: int, delta: int) -> Product | None:
+        # In 64 bits, so a delta near the int32 bounds is refused instead of overflowing the column.
+        after = cast(products.c.stock, BigInteger) + delta
         row = (
             await self._conn.execute(
                 update(products)
-                .where(products.c.id == product_id, products.c.stock + delta >= 0)
-                .values(stock=products.c.stock + delta)
+                .where(products.c.id == product_id, after.between(0, MAX_INT32))
+                .values(stock=after)
                 .returning(*products.c)
             )
         ).first()

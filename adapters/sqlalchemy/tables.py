@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 
 metadata = MetaData(
@@ -115,6 +116,16 @@ products = Table(
     Index(None, "created_at", "id"),
     Index(None, "title", "id"),
 )
+
+# Search: every word is a `lower(title) LIKE '%word%'` or the same on author. Trigram GIN indexes
+# answer those on PostgreSQL; SQLite, the embedded default, scans (its catalogues are small).
+for _column in (products.c.title, products.c.author):
+    Index(
+        f"ix_products_{_column.name}_trgm",
+        func.lower(_column).label(f"lower_{_column.name}"),
+        postgresql_using="gin",
+        postgresql_ops={f"lower_{_column.name}": "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
 
 carts = Table(
     "carts",

@@ -13,7 +13,9 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
 from entrypoints.container import Container, close_container
+from entrypoints.http.admin import admin_router
 from entrypoints.http.auth import AuthController
+from entrypoints.http.catalog import CatalogController
 from entrypoints.http.health import health
 from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
@@ -39,6 +41,12 @@ def _use_cases(container: Container) -> dict[str, Provide]:
         "refresh_session": _provide(container.refresh_session),
         "log_out": _provide(container.log_out),
         "database_probe": _provide(container.database_probe),
+        "catalog_queries": _provide(container.catalog_queries),
+        "user_queries": _provide(container.user_queries),
+        "create_product": _provide(container.create_product),
+        "update_product": _provide(container.update_product),
+        "change_stock": _provide(container.change_stock),
+        "set_user_status": _provide(container.set_user_status),
     }
 
 
@@ -52,7 +60,7 @@ def create_app(container: Container) -> Litestar:
             await close_container(container)
 
     return Litestar(
-        route_handlers=[AuthController, health],
+        route_handlers=[AuthController, CatalogController, admin_router, health],
         dependencies=_use_cases(container),
         middleware=[
             DefineMiddleware(

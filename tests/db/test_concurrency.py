@@ -13,20 +13,23 @@ from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_tokens import JwtTokenService
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from application.catalog import ChangeStock
 from application.errors import EmailTaken, InvalidRefreshToken
 from application.identity import LogIn, RefreshSession, SessionIssuer, SignUp
 from application.ports import UnitOfWork
 from domain.catalog import Product, Series
+from domain.errors import InsufficientStock
 from domain.identity import User
 from tests.conftest import TEST_JWT_SECRET
 from tests.fakes import FrozenClock
 
 RACERS = 20
+CROWD = 50
 
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, pool_size=RACERS)
+    engine = create_engine(database_url, pool_size=CROWD)
     yield engine
     await engine.dispose()
 
@@ -137,3 +140,46 @@ async def test_concurrent_adds_to_one_cart_lose_no_update(engine: AsyncEngine) -
         cart = await tx.carts.get_for_user(user_id)
     assert cart is not None
     assert cart.quantity_of(product_id) == RACERS
+
+
+async def _stocked_book(engine: AsyncEngine, stock: int) -> int:
+    async with _uow(engine) as tx:
+        product = await tx.products.add(
+            Product(
+                title="The Voyage of the Dawn Treader",
+                series=Series.NARNIA,
+                author="C. S. Lewis",
+                price_cents=799,
+                stock=stock,
+                created_at=datetime.now(UTC),
+            )
+        )
+        await tx.commit()
+    assert product.id is not None
+    return product.id
+
+
+async def test_fifty_concurrent_deliveries_all_count(engine: AsyncEngine) -> None:
+    product_id = await _stocked_book(engine, stock=7)
+    change = ChangeStock(lambda: _uow(engine))
+
+    await asyncio.gather(*(change(product_id, delta=+1) for _ in range(50)))
+
+    async with _uow(engine) as tx:
+        after = await tx.products.get(product_id)
+    assert after is not None
+    assert after.stock == 57
+
+
+async def test_concurrent_removals_stop_exactly_at_zero(engine: AsyncEngine) -> None:
+    product_id = await _stocked_book(engine, stock=10)
+    change = ChangeStock(lambda: _uow(engine))
+
+    results = await asyncio.gather(*(change(product_id, delta=-1) for _ in range(25)), return_exceptions=True)
+
+    assert sum(isinstance(r, Product) for r in results) == 10
+    assert all(isinstance(r, InsufficientStock) for r in results if not isinstance(r, Product))
+    async with _uow(engine) as tx:
+        after = await tx.products.get(product_id)
+    assert after is not None
+    assert after.stock == 0

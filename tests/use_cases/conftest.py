@@ -8,9 +8,9 @@ import pytest
 
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_tokens import JwtTokenService
+from application.accounts import CreateAdmin
 from application.identity import (
     Authenticate,
-    CreateAdmin,
     LogIn,
     LogOut,
     RefreshSession,

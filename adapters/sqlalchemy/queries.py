@@ -1,0 +1,127 @@
+"""The read side in SQL: one statement for a page, one for its total."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from adapters.sqlalchemy.engine import READ_ONLY
+from adapters.sqlalchemy.repositories import product_from_row, user_from_row
+from adapters.sqlalchemy.tables import products, users
+from application.queries import Page, PageRequest, ProductFilters, ProductSort, SearchTerms
+from domain.catalog import Product, Series
+from domain.identity import User
+
+_ORDER: dict[ProductSort, Sequence[ColumnElement[Any]]] = {
+    ProductSort.ID: (products.c.id,),
+    ProductSort.TITLE: (products.c.title, products.c.id),
+    ProductSort.PRICE: (products.c.price_cents, products.c.id),
+    ProductSort.PRICE_DESCENDING: (products.c.price_cents.desc(), products.c.id),
+    ProductSort.CREATED: (products.c.created_at, products.c.id),
+    ProductSort.CREATED_DESCENDING: (products.c.created_at.desc(), products.c.id),
+}
+
+
+@asynccontextmanager
+async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as conn:
+        yield await conn.execution_options(**{READ_ONLY: True})
+
+
+def _contains(column: ColumnElement[str], lowered: str) -> ColumnElement[bool]:
+    """Case-insensitive substring; LIKE's wildcards in the text are escaped, so they match literally."""
+    return func.lower(column).contains(lowered, autoescape=True)
+
+
+def _product_conditions(filters: ProductFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.is_active is not None:
+        conditions.append(products.c.is_active.is_(filters.is_active))
+    if filters.series is not None:
+        conditions.append(products.c.series == filters.series.value)
+    if filters.author:
+        conditions.append(_contains(products.c.author, filters.author.lower()))
+    if filters.min_price_cents is not None:
+        conditions.append(products.c.price_cents >= filters.min_price_cents)
+    if filters.max_price_cents is not None:
+        conditions.append(products.c.price_cents <= filters.max_price_cents)
+    if filters.in_stock is True:
+        conditions.append(products.c.stock > 0)
+    elif filters.in_stock is False:
+        conditions.append(products.c.stock == 0)
+    return conditions
+
+
+async def _page(
+    conn: AsyncConnection, query: Select[Any], conditions: Sequence[ColumnElement[bool]], page: PageRequest
+) -> tuple[list[Product], int]:
+    rows = (await conn.execute(query.limit(page.limit).offset(page.offset))).all()
+    items = [product_from_row(row) for row in rows]
+    if len(rows) < page.limit and (rows or page.offset == 0):
+        return items, page.offset + len(rows)  # the last page tells its own total: no count needed
+    total = await conn.scalar(select(func.count()).select_from(products).where(*conditions))
+    return items, int(total or 0)
+
+
+def search_statement(
+    terms: SearchTerms, series: Series | None = None
+) -> tuple[Select[Any], list[ColumnElement[bool]]]:
+    """Each word must be in lower(title) or lower(author): on PostgreSQL each such pair is a
+    BitmapOr over the two trigram indexes. Titles holding every word sort first, then by id."""
+    conditions: list[ColumnElement[bool]] = [products.c.is_active.is_(True)]
+    conditions += [
+        or_(_contains(products.c.title, word), _contains(products.c.author, word)) for word in terms.words
+    ]
+    if series is not None:
+        conditions.append(products.c.series == series.value)
+    title_holds_all = and_(*(_contains(products.c.title, word) for word in terms.words))
+    query = select(products).where(*conditions).order_by(case((title_holds_all, 0), else_=1), products.c.id)
+    return query, conditions
+
+
+class SqlCatalogQueries:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def list_products(
+        self, filters: ProductFilters, sort: ProductSort, page: PageRequest
+    ) -> Page[Product]:
+        conditions = _product_conditions(filters)
+        query = select(products).where(*conditions).order_by(*_ORDER[sort])
+        async with read_connection(self._engine) as conn:
+            items, total = await _page(conn, query, conditions, page)
+        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+    async def search_products(
+        self, terms: SearchTerms, page: PageRequest, *, series: Series | None = None
+    ) -> Page[Product]:
+        query, conditions = search_statement(terms, series)
+        async with read_connection(self._engine) as conn:
+            items, total = await _page(conn, query, conditions, page)
+        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+    async def get_active_product(self, product_id: int) -> Product | None:
+        async with read_connection(self._engine) as conn:
+            row = (
+                await conn.execute(select(products).where(products.c.id == product_id, products.c.is_active))
+            ).first()
+        return product_from_row(row) if row else None
+
+
+class SqlUserQueries:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def list_users(self, page: PageRequest, *, is_active: bool | None = None) -> Page[User]:
+        conditions = [] if is_active is None else [users.c.is_active.is_(is_active)]
+        async with read_connection(self._engine) as conn:
+            rows = await conn.execute(
+                select(users).where(*conditions).order_by(users.c.id).limit(page.limit).offset(page.offset)
+            )
+            items = [user_from_row(row) for row in rows]
+            total = await conn.scalar(select(func.count()).select_from(users).where(*conditions))
+        return Page(items=items, total=int(total or 0), limit=page.limit, offset=page.offset)

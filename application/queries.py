@@ -1,0 +1,107 @@
+"""The read side: pages of products, search and user lists. Reads skip the aggregates: the adapters
+answer them with one query each, and these ports say what the answers must be."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Generic, Protocol, TypeVar, runtime_checkable
+
+from domain.catalog import Product, Series
+from domain.errors import InvalidValue
+from domain.identity import User
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+SEARCH_MAX_LENGTH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    limit: int = DEFAULT_PAGE_SIZE
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_PAGE_SIZE:
+            raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+        if self.offset < 0:
+            raise InvalidValue("offset", "must be at least 0")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class ProductSort(StrEnum):
+    """Every order is total: ties are broken by id, so pages never overlap or skip."""
+
+    ID = "id"
+    TITLE = "title"
+    PRICE = "price_cents"
+    PRICE_DESCENDING = "-price_cents"
+    CREATED = "created_at"
+    CREATED_DESCENDING = "-created_at"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductFilters:
+    series: Series | None = None
+    author: str | None = None
+    """Case-insensitive substring of the author; %, _ and \\ are literal characters."""
+    min_price_cents: int | None = None
+    max_price_cents: int | None = None
+    in_stock: bool | None = None
+    is_active: bool | None = None
+    """None: active and inactive alike (the back office). The shop window always asks for True."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTerms:
+    """What a customer typed, as the words that must all be found."""
+
+    words: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, query: str) -> SearchTerms:
+        text = query.strip()
+        if not 1 <= len(text) <= SEARCH_MAX_LENGTH:
+            raise InvalidValue("q", f"must be 1 to {SEARCH_MAX_LENGTH} characters once trimmed")
+        return cls(words=tuple(dict.fromkeys(word.lower() for word in text.split())))
+
+    def matches(self, product: Product) -> bool:
+        """The rule every search result obeys: each word is in the title or in the author."""
+        title, author = product.title.lower(), product.author.lower()
+        return all(word in title or word in author for word in self.words)
+
+    def all_in_title(self, product: Product) -> bool:
+        title = product.title.lower()
+        return all(word in title for word in self.words)
+
+
+@runtime_checkable
+class CatalogQueries(Protocol):
+    async def list_products(
+        self, filters: ProductFilters, sort: ProductSort, page: PageRequest
+    ) -> Page[Product]: ...
+
+    async def search_products(
+        self, terms: SearchTerms, page: PageRequest, *, series: Series | None = None
+    ) -> Page[Product]:
+        """Active products where every word appears, case-insensitively, in the title or the author.
+        Products whose title alone holds every word come first; then by id."""
+        ...
+
+    async def get_active_product(self, product_id: int) -> Product | None: ...
+
+
+@runtime_checkable
+class UserQueries(Protocol):
+    async def list_users(self, page: PageRequest, *, is_active: bool | None = None) -> Page[User]:
+        """Users by id."""
+        ...
