@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Dialect, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,6 +19,8 @@ from application.queries import SearchTerms
 pytestmark = pytest.mark.backends("postgres")
 
 CATALOGUE_SIZE = 100_000
+POSTGRESQL: Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+ASYNCPG: Dialect = asyncpg.dialect()  # type: ignore[no-untyped-call]
 
 SEED = text(
     """
@@ -74,9 +76,7 @@ async def test_search_uses_both_trigram_indexes_at_100k_products(
     big_catalogue: AsyncConnection, query: str
 ) -> None:
     statement, _ = search_statement(SearchTerms.parse(query))
-    sql = str(
-        statement.limit(20).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
-    )
+    sql = str(statement.limit(20).compile(dialect=POSTGRESQL, compile_kwargs={"literal_binds": True}))
 
     plan = (
         await big_catalogue.exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql.replace("%%", "%"))
@@ -89,7 +89,7 @@ async def test_the_prepared_statement_plan_uses_them_too(big_catalogue: AsyncCon
     """asyncpg prepares statements, and PostgreSQL moves to a generic plan after five runs: that plan,
     of the very statement the adapter sends, must not fall back to reading the whole table."""
     statement, _ = search_statement(SearchTerms.parse("philosopher stone"))
-    compiled = statement.limit(20).compile(dialect=asyncpg.dialect())
+    compiled = statement.limit(20).compile(dialect=ASYNCPG)
     arguments = ", ".join(_literal(compiled.params[name]) for name in compiled.positiontup or ())
     await big_catalogue.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
     await big_catalogue.exec_driver_sql(f"PREPARE search AS {compiled}")
