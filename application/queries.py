@@ -10,6 +10,7 @@ from typing import Generic, Protocol, TypeVar, runtime_checkable
 from domain.catalog import Product, Series
 from domain.errors import InvalidValue
 from domain.identity import User
+from domain.values import refuse_control_characters
 
 T = TypeVar("T")
 
@@ -60,6 +61,10 @@ class ProductFilters:
     is_active: bool | None = None
     """None: active and inactive alike (the back office). The shop window always asks for True."""
 
+    def __post_init__(self) -> None:
+        if self.author is not None:
+            refuse_control_characters("author", self.author)
+
 
 @dataclass(frozen=True, slots=True)
 class SearchTerms:
@@ -69,7 +74,7 @@ class SearchTerms:
 
     @classmethod
     def parse(cls, query: str) -> SearchTerms:
-        text = query.strip()
+        text = refuse_control_characters("q", query).strip()
         if not 1 <= len(text) <= SEARCH_MAX_LENGTH:
             raise InvalidValue("q", f"must be 1 to {SEARCH_MAX_LENGTH} characters once trimmed")
         return cls(words=tuple(dict.fromkeys(word.lower() for word in text.split())))

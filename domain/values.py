@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
@@ -9,6 +10,8 @@ from typing import TypeVar
 from domain.errors import InvalidValue
 
 E = TypeVar("E", bound=StrEnum)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 
 MAX_INT32 = 2_147_483_647
 """Prices, stock and quantities are stored as 32-bit integers; larger values are refused, not truncated."""
@@ -25,9 +28,18 @@ def require_count(field: str, value: int, *, minimum: int = 0) -> int:
     return value
 
 
+def refuse_control_characters(field: str, value: str) -> str:
+    """Text a person typed has no control characters other than whitespace (which is trimmed, and
+    separates search words): no NUL, no escape. PostgreSQL cannot even store NUL, and SQLite would
+    cut a LIKE pattern short at it."""
+    if _CONTROL.search(value) is not None:
+        raise InvalidValue(field, "must not contain control characters")
+    return value
+
+
 def require_text(field: str, value: str, *, max_length: int) -> str:
-    """Non-blank text of at most max_length characters, trimmed."""
-    text = value.strip()
+    """Non-blank text of at most max_length characters, trimmed, without control characters."""
+    text = refuse_control_characters(field, value).strip()
     if not text:
         raise InvalidValue(field, "must not be blank")
     if len(text) > max_length:

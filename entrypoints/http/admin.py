@@ -13,9 +13,10 @@ from application.accounts import SetUserStatus
 from application.catalog import ChangeStock, CreateProduct, NewProduct, ProductChanges, UpdateProduct
 from application.queries import CatalogQueries, PageRequest, ProductFilters, ProductSort, UserQueries
 from domain.identity import Role, User
+from entrypoints.http.bodies import StrictBody
 from entrypoints.http.catalog import product_page
 from entrypoints.http.openapi import BEARER
-from entrypoints.http.parameters import Id, page_request, product_filters
+from entrypoints.http.parameters import Flag, Id, Sort, page_request, product_filters
 from entrypoints.http.problems import problems
 from entrypoints.http.schemas.accounts import UpdateUserRequest, UserPage
 from entrypoints.http.schemas.catalog import (
@@ -39,7 +40,7 @@ class AdminProductController(Controller):
         "filters": Provide(product_filters, sync_to_thread=False),
     }
 
-    @post("/", status_code=201, responses=problems(400, *GUARDED))
+    @post("/", status_code=201, responses=problems(400, *GUARDED), dto=StrictBody[CreateProductRequest])
     async def create(
         self, data: JSONBody[CreateProductRequest], create_product: NamedDependency[CreateProduct]
     ) -> ProductResponse:
@@ -61,14 +62,14 @@ class AdminProductController(Controller):
         catalog_queries: NamedDependency[CatalogQueries],
         page: NamedDependency[PageRequest],
         filters: NamedDependency[ProductFilters],
-        sort: ProductSort = ProductSort.ID,
-        is_active: bool | None = None,
+        sort: Sort = ProductSort.ID,
+        is_active: Flag = None,
     ) -> ProductPage:
         """Every product, withdrawn ones included (filter with `is_active`)."""
         chosen = replace(filters, is_active=is_active)
         return product_page(await catalog_queries.list_products(chosen, sort, page))
 
-    @patch("/{product_id:int}", responses=problems(400, *GUARDED, 404))
+    @patch("/{product_id:int}", responses=problems(400, *GUARDED, 404), dto=StrictBody[UpdateProductRequest])
     async def update(
         self,
         product_id: Id,
@@ -85,7 +86,11 @@ class AdminProductController(Controller):
         )
         return ProductResponse.of(await update_product(product_id, changes))
 
-    @patch("/{product_id:int}/stock", responses=problems(400, *GUARDED, 404, 409))
+    @patch(
+        "/{product_id:int}/stock",
+        responses=problems(400, *GUARDED, 404, 409),
+        dto=StrictBody[StockChangeRequest],
+    )
     async def change_stock(
         self, product_id: Id, data: JSONBody[StockChangeRequest], change_stock: NamedDependency[ChangeStock]
     ) -> ProductResponse:
@@ -103,7 +108,7 @@ class AdminUserController(Controller):
         self,
         user_queries: NamedDependency[UserQueries],
         page: NamedDependency[PageRequest],
-        is_active: bool | None = None,
+        is_active: Flag = None,
     ) -> UserPage:
         """Accounts by id."""
         found = await user_queries.list_users(page, is_active=is_active)
@@ -114,7 +119,7 @@ class AdminUserController(Controller):
             offset=found.offset,
         )
 
-    @patch("/{user_id:int}", responses=problems(400, *GUARDED, 404, 409))
+    @patch("/{user_id:int}", responses=problems(400, *GUARDED, 404, 409), dto=StrictBody[UpdateUserRequest])
     async def update(
         self,
         request: Request[User, str, Any],

@@ -72,6 +72,7 @@ def create_app(container: Container) -> Litestar:
         lifespan=[lifespan],
         state=State({AUTH_ATTEMPT_LIMITER: container.limit_auth_attempts()}),
         request_max_body_size=MAX_REQUEST_BODY_BYTES,
+        return_dto=None,
         debug=False,
     )
 

@@ -10,6 +10,7 @@ from litestar.params import JSONBody
 
 from application.identity import LogIn, LogOut, RefreshSession, SignUp
 from domain.identity import User
+from entrypoints.http.bodies import StrictBody
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.problems import problems
 from entrypoints.http.schemas.identity import (
@@ -32,6 +33,7 @@ class AuthController(Controller):
         status_code=201,
         before_request=limit_auth_attempts,
         responses=problems(400, 409, 429),
+        dto=StrictBody[SignupRequest],
     )
     async def signup(self, data: JSONBody[SignupRequest], sign_up: NamedDependency[SignUp]) -> UserResponse:
         """Open an account. New accounts are always active USERs."""
@@ -43,12 +45,19 @@ class AuthController(Controller):
         status_code=200,
         before_request=limit_auth_attempts,
         responses=problems(400, 401, 403, 429),
+        dto=StrictBody[LoginRequest],
     )
     async def login(self, data: JSONBody[LoginRequest], log_in: NamedDependency[LogIn]) -> TokenPairResponse:
         """Trade email and password for an access token and a refresh token."""
         return TokenPairResponse.of(await log_in(data.email, data.password))
 
-    @post("/refresh", opt={PUBLIC: True}, status_code=200, responses=problems(400, 401, 403))
+    @post(
+        "/refresh",
+        opt={PUBLIC: True},
+        status_code=200,
+        responses=problems(400, 401, 403),
+        dto=StrictBody[RefreshTokenRequest],
+    )
     async def refresh(
         self, data: JSONBody[RefreshTokenRequest], refresh_session: NamedDependency[RefreshSession]
     ) -> TokenPairResponse:
@@ -56,7 +65,13 @@ class AuthController(Controller):
         token again revokes every refresh token of its user."""
         return TokenPairResponse.of(await refresh_session(data.refresh_token))
 
-    @post("/logout", opt={PUBLIC: True}, status_code=204, responses=problems(400, 401))
+    @post(
+        "/logout",
+        opt={PUBLIC: True},
+        status_code=204,
+        responses=problems(400, 401),
+        dto=StrictBody[RefreshTokenRequest],
+    )
     async def logout(self, data: JSONBody[RefreshTokenRequest], log_out: NamedDependency[LogOut]) -> None:
         """Revoke the refresh token. Logging out twice is fine."""
         await log_out(data.refresh_token)

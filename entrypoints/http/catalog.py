@@ -11,8 +11,8 @@ from litestar.params import QueryParameter
 
 from application.errors import NotFound
 from application.queries import CatalogQueries, Page, PageRequest, ProductFilters, ProductSort, SearchTerms
-from domain.catalog import Product, Series
-from entrypoints.http.parameters import Id, page_request, product_filters
+from domain.catalog import Product
+from entrypoints.http.parameters import Id, SeriesFilter, Sort, page_request, product_filters
 from entrypoints.http.problems import problems
 from entrypoints.http.schemas.catalog import ProductPage, ProductResponse
 from entrypoints.http.security import PUBLIC
@@ -42,7 +42,7 @@ class CatalogController(Controller):
         catalog_queries: NamedDependency[CatalogQueries],
         page: NamedDependency[PageRequest],
         filters: NamedDependency[ProductFilters],
-        sort: ProductSort = ProductSort.ID,
+        sort: Sort = ProductSort.ID,
     ) -> ProductPage:
         """Products on sale, filtered and sorted; ties are always broken by id."""
         shown = replace(filters, is_active=True)
@@ -61,7 +61,7 @@ class CatalogController(Controller):
                 "in the title or the author. Titles holding every word rank first.",
             ),
         ],
-        series: Series | None = None,
+        series: SeriesFilter = None,
     ) -> ProductPage:
         """Search the products on sale by title and author."""
         return product_page(await catalog_queries.search_products(SearchTerms.parse(q), page, series=series))

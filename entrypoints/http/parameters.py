@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar.params import PathParameter, QueryParameter
 
-from application.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, ProductFilters
+from application.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, ProductFilters, ProductSort
 from domain.catalog import AUTHOR_MAX_LENGTH, Series
 from domain.values import MAX_INT32
 
@@ -15,6 +15,9 @@ MAX_ID = 2**53 - 1
 
 Id = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 Cents = Annotated[int | None, QueryParameter(ge=0, le=MAX_INT32, description="Integer cents.")]
+SeriesFilter = Annotated[Series | None, QueryParameter()]
+Flag = Annotated[bool | None, QueryParameter()]
+Sort = Annotated[ProductSort, QueryParameter(description="Ties are always broken by id.")]
 
 
 def page_request(
@@ -25,7 +28,7 @@ def page_request(
 
 
 def product_filters(
-    series: Series | None = None,
+    series: SeriesFilter = None,
     author: Annotated[
         str | None,
         QueryParameter(
@@ -34,7 +37,7 @@ def product_filters(
     ] = None,
     min_price_cents: Cents = None,
     max_price_cents: Cents = None,
-    in_stock: bool | None = None,
+    in_stock: Flag = None,
 ) -> ProductFilters:
     return ProductFilters(
         series=series,

@@ -157,6 +157,7 @@ def _core_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Pro
     )
 
 
+_MISSING_PARAMETER = re.compile(r"Missing required \w+ parameter '([^']+)'")
 _NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
 _AT_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
 
@@ -185,9 +186,10 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Probl
     status = exc.status_code
     code = _HTTP_CODES.get(status, "internal_error" if status >= 500 else "validation_error")
     if isinstance(exc, ValidationException):
-        return problem_response(
-            400, "validation_error", "the request is not valid", errors=_field_errors(exc)
-        )
+        errors = _field_errors(exc)
+        if not errors and (missing := _MISSING_PARAMETER.search(str(exc.detail))) is not None:
+            errors = [FieldError(field=missing.group(1), message="is required")]
+        return problem_response(400, "validation_error", "the request is not valid", errors=errors)
     detail = exc.detail if status < 500 else "the service could not answer"
     if status == 400:
         code = "validation_error"
