@@ -59,3 +59,37 @@ class CounterUnavailable(ApplicationError):
 
     def __init__(self) -> None:
         super().__init__("the attempt counter is unavailable")
+
+
+class InvalidWebhook(ApplicationError):
+    """A webhook whose signature is missing, wrong or stale, or whose payload is not an event."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the webhook was refused: {reason}")
+        self.reason = reason
+
+
+class IdempotencyKeyReused(ApplicationError):
+    def __init__(self) -> None:
+        super().__init__("a checkout with this Idempotency-Key is still running")
+
+
+class PaymentDeclined(ApplicationError):
+    """The card was refused. The order is kept as FAILED, its stock restored, the cart kept."""
+
+    def __init__(self, order_id: int, reason: str | None = None) -> None:
+        super().__init__(f"the payment for order {order_id} was declined" + (f": {reason}" if reason else ""))
+        self.order_id = order_id
+        self.problem_extra = {"order_id": order_id}
+
+
+class PaymentUnavailable(ApplicationError):
+    """The payment provider could not be used. Nothing was charged (the order is FAILED) or it may
+    have been (the order stays PENDING until the provider's webhook or the expiry settles it)."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(
+            f"the payment provider could not take the payment for order {order_id}; try again later"
+        )
+        self.order_id = order_id
+        self.problem_extra = {"order_id": order_id}

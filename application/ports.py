@@ -128,8 +128,70 @@ class OrderRepository(Protocol):
         one order happen one after the other."""
         ...
 
+    async def get_by_payment_intent(self, payment_intent_id: str) -> Order | None:
+        """The order paid through this payment intent, locked like get(..., for_update=True)."""
+        ...
+
     async def update_status(self, order: Order) -> None:
         """Write status, payment intent id and updated_at back. Items never change."""
+        ...
+
+    async def lock_pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
+        """Up to `limit` PENDING orders created before `cutoff`, oldest first, each locked until the
+        transaction ends. Orders another transaction holds are skipped (not waited for), so several
+        hosts expiring at once share the work instead of queueing on it."""
+        ...
+
+
+class IdempotencyState(StrEnum):
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+class CheckoutOutcomeKind(StrEnum):
+    ORDER = "order"
+    DECLINED = "declined"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass(slots=True, kw_only=True)
+class IdempotencyRecord:
+    """What became of a checkout sent with an Idempotency-Key (keys are per user)."""
+
+    user_id: int
+    key: str
+    state: IdempotencyState
+    created_at: datetime
+    order_id: int | None = None
+    outcome: CheckoutOutcomeKind | None = None
+    client_secret: str | None = None
+
+
+class IdempotencyKeyRepository(Protocol):
+    async def claim(self, user_id: int, key: str, now: datetime) -> IdempotencyRecord | None:
+        """Record the key as in progress and return None, or, when the user already used it, return
+        that record unchanged. Of concurrent claims of one key, exactly one gets None."""
+        ...
+
+    async def take_over(self, user_id: int, key: str, stale_before: datetime, now: datetime) -> bool:
+        """Restart an abandoned claim: one still in progress, with no order, created before
+        `stale_before`. True for the one caller that took it over."""
+        ...
+
+    async def attach_order(self, user_id: int, key: str, order_id: int) -> None: ...
+
+    async def complete(
+        self, user_id: int, key: str, outcome: CheckoutOutcomeKind, client_secret: str | None
+    ) -> None: ...
+
+    async def release(self, user_id: int, key: str) -> None:
+        """Forget the key (the checkout was refused before anything happened)."""
+        ...
+
+
+class PaymentEventLog(Protocol):
+    async def record(self, event_id: str, now: datetime) -> bool:
+        """Note an event as handled; False when it already was (a redelivery)."""
         ...
 
 
@@ -147,6 +209,10 @@ class UnitOfWork(Protocol):
     def carts(self) -> CartRepository: ...
     @property
     def orders(self) -> OrderRepository: ...
+    @property
+    def idempotency_keys(self) -> IdempotencyKeyRepository: ...
+    @property
+    def payment_events(self) -> PaymentEventLog: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -236,8 +302,42 @@ class ChargeResult:
 
 class PaymentProvider(Protocol):
     async def charge(self, request: ChargeRequest) -> ChargeResult:
-        """Charge the amount once. Sending the same idempotency_key again must never charge twice.
-        Never raises for a provider failure: it is reported as UNAVAILABLE or UNKNOWN."""
+        """Charge the amount once, as a payment intent carrying metadata order_id.
+
+        - With a payment method: confirm it now. SUCCEEDED, DECLINED (the card was refused), or
+          REQUIRES_ACTION (the customer must act, e.g. 3-D Secure) with a client secret.
+        - Without one: REQUIRES_ACTION with a client secret, for the client to confirm.
+        - Sending the same idempotency_key again must never charge twice.
+        - Never raises for a provider failure: UNAVAILABLE when nothing can have been charged
+          (unreachable, refused, an error answer), UNKNOWN when it may have been (a timeout after
+          the request was sent).
+        Client secrets keep Stripe's format `<payment_intent_id>_secret_<random>`."""
+        ...
+
+
+class PaymentEventKind(StrEnum):
+    SUCCEEDED = "payment_intent.succeeded"
+    FAILED = "payment_intent.payment_failed"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEvent:
+    """A provider's notification about a payment, already authenticated."""
+
+    event_id: str
+    kind: PaymentEventKind
+    payment_intent_id: str | None = None
+    order_id: int | None = None
+    """From the payment intent's metadata.order_id, when present and a whole number."""
+
+
+@runtime_checkable
+class WebhookVerifier(Protocol):
+    def verify(self, payload: bytes, signature: str | None) -> PaymentEvent:
+        """Check the signature header over the raw payload (Stripe's v1 scheme, 300 s tolerance)
+        and read the event. Raises InvalidWebhook for a missing, malformed, wrong or stale
+        signature, or a payload that is not an event."""
         ...
 
 

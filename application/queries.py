@@ -10,6 +10,7 @@ from typing import Generic, Protocol, TypeVar, runtime_checkable
 from domain.catalog import Product, Series
 from domain.errors import InvalidValue
 from domain.identity import User
+from domain.ordering import Order, OrderStatus
 from domain.values import refuse_control_characters
 
 T = TypeVar("T")
@@ -103,6 +104,17 @@ class CatalogQueries(Protocol):
         ...
 
     async def get_active_product(self, product_id: int) -> Product | None: ...
+
+
+@runtime_checkable
+class OrderQueries(Protocol):
+    async def list_orders(
+        self, page: PageRequest, *, user_id: int | None = None, status: OrderStatus | None = None
+    ) -> Page[Order]:
+        """Orders newest first (ties by id, newest first), each with its items."""
+        ...
+
+    async def get_order(self, order_id: int) -> Order | None: ...
 
 
 @runtime_checkable

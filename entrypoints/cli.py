@@ -56,6 +56,15 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = database.add_parser("upgrade", help="apply the Alembic migrations to DATABASE_URL")
     upgrade.set_defaults(handler=_db_upgrade)
 
+    orders = commands.add_parser("orders", help="order chores").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    expire = orders.add_parser(
+        "expire-pending",
+        help="fail PENDING orders older than PENDING_ORDER_TTL_SECONDS and restore their stock",
+    )
+    expire.set_defaults(handler=_expire_pending)
+
     seed = commands.add_parser("seed-demo", help="load the demo catalogue (idempotent)")
     seed.set_defaults(handler=_seed_demo)
 
@@ -118,6 +127,15 @@ def _seed_demo(_: argparse.Namespace, settings: Settings) -> int:
         return f"demo catalogue: {report.added} books added, {report.already_there} already there"
 
     print(_run(settings, seed))
+    return 0
+
+
+def _expire_pending(_: argparse.Namespace, settings: Settings) -> int:
+    async def expire(container: Container) -> str:
+        expired = await container.expire_pending_orders()()
+        return f"{expired} pending orders expired"
+
+    print(_run(settings, expire))
     return 0
 
 

@@ -14,19 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory.attempt_counter import MemoryAttemptCounter
 from adapters.memory.probe import MemoryDatabaseProbe
-from adapters.memory.queries import MemoryCatalogQueries, MemoryUserQueries
+from adapters.memory.queries import MemoryCatalogQueries, MemoryOrderQueries, MemoryUserQueries
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.payments.stripe_provider import StripePaymentProvider
+from adapters.payments.stripe_webhooks import StripeWebhookVerifier
+from adapters.payments.test_provider import BuiltInTestPaymentProvider
 from adapters.redis.attempt_counter import RedisAttemptCounter
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_tokens import JwtTokenService
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.probe import SqlDatabaseProbe
-from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlUserQueries
+from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlOrderQueries, SqlUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system_clock import SystemClock
 from application.accounts import CreateAdmin, SetUserStatus
+from application.cart import AddToCart, RemoveFromCart, ViewCart
 from application.catalog import ChangeStock, CreateProduct, UpdateProduct
+from application.checkout import Checkout
 from application.demo_catalogue import LoadDemoCatalogue
 from application.identity import (
     Authenticate,
@@ -36,6 +41,8 @@ from application.identity import (
     SessionIssuer,
     SignUp,
 )
+from application.payments import ExpirePendingOrders, SettlePayment
+from application.ports import PaymentProvider
 from application.rate_limits import LimitAuthAttempts
 from entrypoints.settings import AppEnv, Settings
 
@@ -73,6 +80,18 @@ def _refresh_ttl(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.refresh_token_ttl_seconds)
 
 
+def _time_to_pay(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.pending_order_ttl_seconds)
+
+
+def _payment_provider(settings: Settings) -> PaymentProvider:
+    """Stripe when a secret key is configured; otherwise the built-in provider that behaves like
+    Stripe's test mode."""
+    if settings.stripe_secret_key:
+        return StripePaymentProvider(settings.stripe_secret_key, api_base=settings.stripe_api_base)
+    return BuiltInTestPaymentProvider()
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -100,11 +119,18 @@ class Container(containers.DeclarativeContainer):
         sqlalchemy=providers.Singleton(SqlCatalogQueries, engine),
         memory=providers.Singleton(MemoryCatalogQueries, memory_store),
     )
+    order_queries = providers.Selector(
+        providers.Callable(_store_kind, settings),
+        sqlalchemy=providers.Singleton(SqlOrderQueries, engine),
+        memory=providers.Singleton(MemoryOrderQueries, memory_store),
+    )
     user_queries = providers.Selector(
         providers.Callable(_store_kind, settings),
         sqlalchemy=providers.Singleton(SqlUserQueries, engine),
         memory=providers.Singleton(MemoryUserQueries, memory_store),
     )
+    payment_provider = providers.Singleton(_payment_provider, settings)
+    webhook_verifier = providers.Singleton(StripeWebhookVerifier, settings.provided.stripe_webhook_secret)
     password_hasher = providers.Resource(_password_hasher, settings)
     tokens = providers.Singleton(
         JwtTokenService,
@@ -136,6 +162,23 @@ class Container(containers.DeclarativeContainer):
     update_product = providers.Singleton(UpdateProduct, uow=unit_of_work.provider)
     change_stock = providers.Singleton(ChangeStock, uow=unit_of_work.provider)
     load_demo_catalogue = providers.Singleton(LoadDemoCatalogue, uow=unit_of_work.provider, clock=clock)
+    view_cart = providers.Singleton(ViewCart, uow=unit_of_work.provider)
+    add_to_cart = providers.Singleton(AddToCart, uow=unit_of_work.provider, clock=clock)
+    remove_from_cart = providers.Singleton(RemoveFromCart, uow=unit_of_work.provider, clock=clock)
+    checkout = providers.Singleton(
+        Checkout,
+        uow=unit_of_work.provider,
+        provider=payment_provider,
+        clock=clock,
+        currency=settings.provided.currency,
+    )
+    settle_payment = providers.Singleton(SettlePayment, uow=unit_of_work.provider, clock=clock)
+    expire_pending_orders = providers.Singleton(
+        ExpirePendingOrders,
+        uow=unit_of_work.provider,
+        clock=clock,
+        time_to_pay=providers.Callable(_time_to_pay, settings),
+    )
 
 
 def build_container(settings: Settings) -> Container:
@@ -149,4 +192,7 @@ async def close_container(container: Container) -> None:
         await container.engine().dispose()
     if settings.redis_url:
         await container.redis().aclose()
+    provider = container.payment_provider()
+    if isinstance(provider, StripePaymentProvider):
+        await provider.aclose()
     container.shutdown_resources()

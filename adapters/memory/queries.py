@@ -10,8 +10,9 @@ from adapters.memory.store import MemoryStore
 from application.queries import Page, PageRequest, ProductFilters, ProductSort, SearchTerms
 from domain.catalog import Product, Series
 from domain.identity import User
+from domain.ordering import Order, OrderStatus
 
-T = TypeVar("T", Product, User)
+T = TypeVar("T", Product, User, Order)
 
 _SORT_KEYS: dict[ProductSort, Callable[[Product], Any]] = {
     ProductSort.ID: lambda p: p.id,
@@ -65,6 +66,26 @@ class MemoryCatalogQueries:
     async def get_active_product(self, product_id: int) -> Product | None:
         product = self._store.committed.products.get(product_id)
         return replace(product) if product and product.is_active else None
+
+
+class MemoryOrderQueries:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def list_orders(
+        self, page: PageRequest, *, user_id: int | None = None, status: OrderStatus | None = None
+    ) -> Page[Order]:
+        chosen = [
+            o
+            for o in self._store.committed.orders.values()
+            if (user_id is None or o.user_id == user_id) and (status is None or o.status is status)
+        ]
+        chosen.sort(key=lambda o: (o.created_at, o.id or 0), reverse=True)
+        return _page(chosen, page)
+
+    async def get_order(self, order_id: int) -> Order | None:
+        order = self._store.committed.orders.get(order_id)
+        return replace(order) if order else None
 
 
 class MemoryUserQueries:

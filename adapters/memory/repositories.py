@@ -9,10 +9,11 @@ from datetime import datetime
 
 from adapters.memory.store import MemoryStore, Tables
 from application.errors import EmailTaken
+from application.ports import CheckoutOutcomeKind, IdempotencyRecord, IdempotencyState
 from domain.cart import Cart
 from domain.catalog import Product, Series
 from domain.identity import RefreshToken, User
-from domain.ordering import Order
+from domain.ordering import Order, OrderStatus
 from domain.values import MAX_INT32
 
 
@@ -176,6 +177,17 @@ class MemoryOrderRepository:
         order = self._orders.get(order_id)
         return replace(order) if order else None
 
+    async def get_by_payment_intent(self, payment_intent_id: str) -> Order | None:
+        found = [o for o in self._orders.values() if o.payment_intent_id == payment_intent_id]
+        return replace(found[0]) if found else None
+
+    async def lock_pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
+        pending = [
+            o for o in self._orders.values() if o.status is OrderStatus.PENDING and o.created_at < cutoff
+        ]
+        pending.sort(key=lambda o: (o.created_at, o.id or 0))
+        return [replace(o) for o in pending[:limit]]
+
     async def update_status(self, order: Order) -> None:
         if order.id is None or order.id not in self._orders:
             raise LookupError(f"order {order.id} is not stored")
@@ -186,3 +198,56 @@ class MemoryOrderRepository:
             payment_intent_id=order.payment_intent_id,
             updated_at=order.updated_at,
         )
+
+
+class MemoryIdempotencyKeyRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._records = tables.idempotency_keys
+
+    async def claim(self, user_id: int, key: str, now: datetime) -> IdempotencyRecord | None:
+        earlier = self._records.get((user_id, key))
+        if earlier is not None:
+            return replace(earlier)
+        self._records[(user_id, key)] = IdempotencyRecord(
+            user_id=user_id, key=key, state=IdempotencyState.IN_PROGRESS, created_at=now
+        )
+        return None
+
+    async def take_over(self, user_id: int, key: str, stale_before: datetime, now: datetime) -> bool:
+        record = self._records.get((user_id, key))
+        if (
+            record is None
+            or record.state is not IdempotencyState.IN_PROGRESS
+            or record.order_id is not None
+            or record.created_at >= stale_before
+        ):
+            return False
+        self._records[(user_id, key)] = replace(record, created_at=now)
+        return True
+
+    async def attach_order(self, user_id: int, key: str, order_id: int) -> None:
+        self._records[(user_id, key)] = replace(self._records[(user_id, key)], order_id=order_id)
+
+    async def complete(
+        self, user_id: int, key: str, outcome: CheckoutOutcomeKind, client_secret: str | None
+    ) -> None:
+        self._records[(user_id, key)] = replace(
+            self._records[(user_id, key)],
+            state=IdempotencyState.COMPLETED,
+            outcome=outcome,
+            client_secret=client_secret,
+        )
+
+    async def release(self, user_id: int, key: str) -> None:
+        self._records.pop((user_id, key), None)
+
+
+class MemoryPaymentEventLog:
+    def __init__(self, tables: Tables) -> None:
+        self._events = tables.payment_events
+
+    async def record(self, event_id: str, now: datetime) -> bool:
+        if event_id in self._events:
+            return False
+        self._events[event_id] = now
+        return True

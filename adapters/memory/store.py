@@ -6,7 +6,9 @@ import asyncio
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from application.ports import IdempotencyRecord
 from domain.cart import Cart
 from domain.catalog import Product
 from domain.identity import RefreshToken, User
@@ -23,6 +25,8 @@ class Tables:
     products: dict[int, Product] = field(default_factory=dict)
     carts: dict[int, Cart] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
+    idempotency_keys: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
+    payment_events: dict[str, datetime] = field(default_factory=dict)
 
     def snapshot(self) -> Tables:
         return Tables(
@@ -31,6 +35,8 @@ class Tables:
             products=dict(self.products),
             carts=dict(self.carts),
             orders=dict(self.orders),
+            idempotency_keys=dict(self.idempotency_keys),
+            payment_events=dict(self.payment_events),
         )
 
 

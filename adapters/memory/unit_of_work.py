@@ -5,7 +5,9 @@ from typing import Self
 
 from adapters.memory.repositories import (
     MemoryCartRepository,
+    MemoryIdempotencyKeyRepository,
     MemoryOrderRepository,
+    MemoryPaymentEventLog,
     MemoryProductRepository,
     MemoryRefreshTokenRepository,
     MemoryUserRepository,
@@ -49,3 +51,5 @@ class MemoryUnitOfWork:
         self.products = MemoryProductRepository(work, self._store)
         self.carts = MemoryCartRepository(work, self._store)
         self.orders = MemoryOrderRepository(work, self._store)
+        self.idempotency_keys = MemoryIdempotencyKeyRepository(work)
+        self.payment_events = MemoryPaymentEventLog(work)

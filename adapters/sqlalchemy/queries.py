@@ -10,11 +10,12 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.engine import READ_ONLY
-from adapters.sqlalchemy.repositories import product_from_row, user_from_row
-from adapters.sqlalchemy.tables import products, users
+from adapters.sqlalchemy.repositories import load_orders, product_from_row, user_from_row
+from adapters.sqlalchemy.tables import orders, products, users
 from application.queries import Page, PageRequest, ProductFilters, ProductSort, SearchTerms
 from domain.catalog import Product, Series
 from domain.identity import User
+from domain.ordering import Order, OrderStatus
 
 _ORDER: dict[ProductSort, Sequence[ColumnElement[Any]]] = {
     ProductSort.ID: (products.c.id,),
@@ -110,6 +111,43 @@ class SqlCatalogQueries:
                 await conn.execute(select(products).where(products.c.id == product_id, products.c.is_active))
             ).first()
         return product_from_row(row) if row else None
+
+
+class SqlOrderQueries:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def list_orders(
+        self, page: PageRequest, *, user_id: int | None = None, status: OrderStatus | None = None
+    ) -> Page[Order]:
+        conditions = []
+        if user_id is not None:
+            conditions.append(orders.c.user_id == user_id)
+        if status is not None:
+            conditions.append(orders.c.status == status.value)
+        query = (
+            select(orders)
+            .where(*conditions)
+            .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        async with read_connection(self._engine) as conn:
+            rows = (await conn.execute(query)).all()
+            items = await load_orders(conn, rows)
+            if len(rows) < page.limit and (rows or page.offset == 0):
+                total = page.offset + len(rows)
+            else:
+                total = int(
+                    await conn.scalar(select(func.count()).select_from(orders).where(*conditions)) or 0
+                )
+        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+    async def get_order(self, order_id: int) -> Order | None:
+        async with read_connection(self._engine) as conn:
+            rows = (await conn.execute(select(orders).where(orders.c.id == order_id))).all()
+            found = await load_orders(conn, rows)
+        return found[0] if found else None
 
 
 class SqlUserQueries:

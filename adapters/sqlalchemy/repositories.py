@@ -3,16 +3,27 @@ never sees a row. Every rule that must hold under concurrency is one conditional
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, Table, cast, delete, select, update
+from sqlalchemy import BigInteger, Row, Select, Table, cast, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.tables import cart_items, carts, order_items, orders, products, refresh_tokens, users
+from adapters.sqlalchemy.tables import (
+    cart_items,
+    carts,
+    idempotency_keys,
+    order_items,
+    orders,
+    payment_events,
+    products,
+    refresh_tokens,
+    users,
+)
 from application.errors import EmailTaken
+from application.ports import CheckoutOutcomeKind, IdempotencyRecord, IdempotencyState
 from domain.cart import Cart, CartItem
 from domain.catalog import Product, Series
 from domain.identity import RefreshToken, Role, User
@@ -357,15 +368,26 @@ class SqlOrderRepository:
 
     async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
         query = select(orders).where(orders.c.id == order_id)
-        if for_update:
-            query = query.with_for_update()
-        row = (await self._conn.execute(query)).first()
-        if row is None:
-            return None
-        items = await self._conn.execute(
-            select(order_items).where(order_items.c.order_id == order_id).order_by(order_items.c.id)
+        found = await self._load(query.with_for_update() if for_update else query)
+        return found[0] if found else None
+
+    async def get_by_payment_intent(self, payment_intent_id: str) -> Order | None:
+        found = await self._load(
+            select(orders).where(orders.c.payment_intent_id == payment_intent_id).with_for_update()
         )
-        return order_from_rows(row, items)
+        return found[0] if found else None
+
+    async def lock_pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
+        return await self._load(
+            select(orders)
+            .where(orders.c.status == OrderStatus.PENDING.value, orders.c.created_at < cutoff)
+            .order_by(orders.c.created_at, orders.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+
+    async def _load(self, query: Select[Any]) -> list[Order]:
+        return await load_orders(self._conn, (await self._conn.execute(query)).all())
 
     async def update_status(self, order: Order) -> None:
         await self._conn.execute(
@@ -377,6 +399,18 @@ class SqlOrderRepository:
                 updated_at=order.updated_at,
             )
         )
+
+
+async def load_orders(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[Order]:
+    """Orders with their items, in two statements whatever the number of orders (no N+1)."""
+    if not rows:
+        return []
+    lines: dict[int, list[Row[Any]]] = {row.id: [] for row in rows}
+    for item in await conn.execute(
+        select(order_items).where(order_items.c.order_id.in_(list(lines))).order_by(order_items.c.id)
+    ):
+        lines[item.order_id].append(item)
+    return [order_from_rows(row, lines[row.id]) for row in rows]
 
 
 def order_from_rows(row: Row[Any], items: Iterable[Row[Any]]) -> Order:
@@ -398,3 +432,80 @@ def order_from_rows(row: Row[Any], items: Iterable[Row[Any]]) -> Order:
             for item in items
         ),
     )
+
+
+class SqlIdempotencyKeyRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def claim(self, user_id: int, key: str, now: datetime) -> IdempotencyRecord | None:
+        claimed = (
+            await self._conn.execute(
+                _insert(self._conn, idempotency_keys)
+                .values(user_id=user_id, key=key, state=IdempotencyState.IN_PROGRESS.value, created_at=now)
+                .on_conflict_do_nothing(index_elements=[idempotency_keys.c.user_id, idempotency_keys.c.key])
+                .returning(idempotency_keys.c.id)
+            )
+        ).first()
+        if claimed is not None:
+            return None
+        row = (await self._conn.execute(select(idempotency_keys).where(*self._of(user_id, key)))).one()
+        return IdempotencyRecord(
+            user_id=row.user_id,
+            key=row.key,
+            state=IdempotencyState(row.state),
+            created_at=row.created_at,
+            order_id=row.order_id,
+            outcome=CheckoutOutcomeKind(row.outcome) if row.outcome else None,
+            client_secret=row.client_secret,
+        )
+
+    async def take_over(self, user_id: int, key: str, stale_before: datetime, now: datetime) -> bool:
+        result = await self._conn.execute(
+            update(idempotency_keys)
+            .where(
+                *self._of(user_id, key),
+                idempotency_keys.c.state == IdempotencyState.IN_PROGRESS.value,
+                idempotency_keys.c.order_id.is_(None),
+                idempotency_keys.c.created_at < stale_before,
+            )
+            .values(created_at=now)
+        )
+        return result.rowcount == 1
+
+    async def attach_order(self, user_id: int, key: str, order_id: int) -> None:
+        await self._conn.execute(
+            update(idempotency_keys).where(*self._of(user_id, key)).values(order_id=order_id)
+        )
+
+    async def complete(
+        self, user_id: int, key: str, outcome: CheckoutOutcomeKind, client_secret: str | None
+    ) -> None:
+        await self._conn.execute(
+            update(idempotency_keys)
+            .where(*self._of(user_id, key))
+            .values(
+                state=IdempotencyState.COMPLETED.value, outcome=outcome.value, client_secret=client_secret
+            )
+        )
+
+    async def release(self, user_id: int, key: str) -> None:
+        await self._conn.execute(delete(idempotency_keys).where(*self._of(user_id, key)))
+
+    @staticmethod
+    def _of(user_id: int, key: str) -> tuple[Any, Any]:
+        return idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key
+
+
+class SqlPaymentEventLog:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def record(self, event_id: str, now: datetime) -> bool:
+        inserted = await self._conn.execute(
+            _insert(self._conn, payment_events)
+            .values(event_id=event_id, received_at=now)
+            .on_conflict_do_nothing(index_elements=[payment_events.c.event_id])
+            .returning(payment_events.c.event_id)
+        )
+        return inserted.first() is not None

@@ -181,3 +181,27 @@ order_items = Table(
     Index(None, "order_id"),
     Index(None, "product_id"),
 )
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=True),
+    Column("outcome", String(16), nullable=True),
+    Column("client_secret", String(255), nullable=True),
+    _created_at(),
+    CheckConstraint("state IN ('in_progress', 'completed')", name="state"),
+    CheckConstraint("outcome IN ('order', 'declined', 'unavailable')", name="outcome"),
+    UniqueConstraint("user_id", "key"),
+    Index(None, "order_id"),
+)
+
+payment_events = Table(
+    "payment_events",
+    metadata,
+    Column("event_id", String(255), primary_key=True),
+    Column("received_at", UtcDateTime(), nullable=False),
+)

@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.repositories import (
     SqlCartRepository,
+    SqlIdempotencyKeyRepository,
     SqlOrderRepository,
+    SqlPaymentEventLog,
     SqlProductRepository,
     SqlRefreshTokenRepository,
     SqlUserRepository,
@@ -36,6 +38,8 @@ class SqlUnitOfWork:
         self.products = SqlProductRepository(conn)
         self.carts = SqlCartRepository(conn)
         self.orders = SqlOrderRepository(conn)
+        self.idempotency_keys = SqlIdempotencyKeyRepository(conn)
+        self.payment_events = SqlPaymentEventLog(conn)
         return self
 
     async def __aexit__(

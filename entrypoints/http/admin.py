@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Router, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody
+from litestar.params import JSONBody, QueryParameter
 
 from application.accounts import SetUserStatus
 from application.catalog import ChangeStock, CreateProduct, NewProduct, ProductChanges, UpdateProduct
-from application.queries import CatalogQueries, PageRequest, ProductFilters, ProductSort, UserQueries
+from application.queries import (
+    CatalogQueries,
+    OrderQueries,
+    PageRequest,
+    ProductFilters,
+    ProductSort,
+    UserQueries,
+)
 from domain.identity import Role, User
 from entrypoints.http.bodies import StrictBody
 from entrypoints.http.catalog import product_page
 from entrypoints.http.openapi import BEARER
-from entrypoints.http.parameters import Flag, Id, Sort, page_request, product_filters
+from entrypoints.http.parameters import MAX_ID, Flag, Id, Sort, page_request, product_filters
 from entrypoints.http.problems import problems
 from entrypoints.http.schemas.accounts import UpdateUserRequest, UserPage
 from entrypoints.http.schemas.catalog import (
@@ -28,7 +35,9 @@ from entrypoints.http.schemas.catalog import (
     given,
 )
 from entrypoints.http.schemas.identity import UserResponse
+from entrypoints.http.schemas.shopping import OrderPage
 from entrypoints.http.security import admin_only
+from entrypoints.http.shopping import StatusFilter, order_page
 
 GUARDED = (401, 403)
 
@@ -99,6 +108,22 @@ class AdminProductController(Controller):
         return ProductResponse.of(product)
 
 
+class AdminOrderController(Controller):
+    path = "/orders"
+    dependencies = {"page": Provide(page_request, sync_to_thread=False)}
+
+    @get("/", responses=problems(400, *GUARDED))
+    async def list_orders(
+        self,
+        order_queries: NamedDependency[OrderQueries],
+        page: NamedDependency[PageRequest],
+        status: StatusFilter = None,
+        user_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+    ) -> OrderPage:
+        """Every order, newest first; filter by status or customer."""
+        return order_page(await order_queries.list_orders(page, user_id=user_id, status=status))
+
+
 class AdminUserController(Controller):
     path = "/users"
     dependencies = {"page": Provide(page_request, sync_to_thread=False)}
@@ -137,7 +162,7 @@ class AdminUserController(Controller):
 
 admin_router = Router(
     path="/admin",
-    route_handlers=[AdminProductController, AdminUserController],
+    route_handlers=[AdminProductController, AdminOrderController, AdminUserController],
     guards=[admin_only],
     security=BEARER,
     tags=["admin"],

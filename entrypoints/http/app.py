@@ -20,6 +20,8 @@ from entrypoints.http.health import health
 from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.security import AUTH_ATTEMPT_LIMITER, BearerAuthMiddleware
+from entrypoints.http.shopping import CartController, CheckoutController, OrderController
+from entrypoints.http.webhooks import stripe_webhook
 
 MAX_REQUEST_BODY_BYTES = 64 * 1024
 T = TypeVar("T")
@@ -47,6 +49,13 @@ def _use_cases(container: Container) -> dict[str, Provide]:
         "update_product": _provide(container.update_product),
         "change_stock": _provide(container.change_stock),
         "set_user_status": _provide(container.set_user_status),
+        "order_queries": _provide(container.order_queries),
+        "view_cart": _provide(container.view_cart),
+        "add_to_cart": _provide(container.add_to_cart),
+        "remove_from_cart": _provide(container.remove_from_cart),
+        "checkout": _provide(container.checkout),
+        "webhook_verifier": _provide(container.webhook_verifier),
+        "settle_payment": _provide(container.settle_payment),
     }
 
 
@@ -60,7 +69,16 @@ def create_app(container: Container) -> Litestar:
             await close_container(container)
 
     return Litestar(
-        route_handlers=[AuthController, CatalogController, admin_router, health],
+        route_handlers=[
+            AuthController,
+            CatalogController,
+            CartController,
+            CheckoutController,
+            OrderController,
+            stripe_webhook,
+            admin_router,
+            health,
+        ],
         dependencies=_use_cases(container),
         middleware=[
             DefineMiddleware(

@@ -47,3 +47,12 @@ class StrictBody(MsgspecDTO[T], Generic[T]):
             ) from error
         except msgspec.DecodeError as error:
             raise ClientException(f"the body is not valid JSON: {error}") from error
+
+
+class OptionalStrictBody(StrictBody[T], Generic[T]):
+    """A body the client may leave out entirely: no bytes at all decode as the empty Struct."""
+
+    def decode_bytes(self, value: bytes) -> Any:
+        if not value.strip():
+            return self.model_type()
+        return super().decode_bytes(value)

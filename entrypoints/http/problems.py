@@ -22,10 +22,14 @@ from application.errors import (
     CounterUnavailable,
     EmailTaken,
     Forbidden,
+    IdempotencyKeyReused,
     InvalidAccessToken,
     InvalidCredentials,
     InvalidRefreshToken,
+    InvalidWebhook,
     NotFound,
+    PaymentDeclined,
+    PaymentUnavailable,
     StoreUnavailable,
     TooManyAttempts,
 )
@@ -104,6 +108,10 @@ CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     StoreUnavailable: (503, "service_unavailable"),
     TooManyAttempts: (429, "rate_limited"),
     CounterUnavailable: (503, "service_unavailable"),
+    IdempotencyKeyReused: (409, "idempotency_key_reused"),
+    InvalidWebhook: (400, "validation_error"),
+    PaymentDeclined: (402, "payment_declined"),
+    PaymentUnavailable: (503, "payment_unavailable"),
 }
 
 _HTTP_CODES = {

@@ -17,7 +17,17 @@ from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.tables import metadata
 from tests.databases import POSTGRES_URL, alembic_config, migrate, recreate_postgres_schema, sqlite_url
 
-TABLES = {"users", "refresh_tokens", "products", "carts", "cart_items", "orders", "order_items"}
+TABLES = {
+    "users",
+    "refresh_tokens",
+    "products",
+    "carts",
+    "cart_items",
+    "orders",
+    "order_items",
+    "idempotency_keys",
+    "payment_events",
+}
 
 
 def _diff(connection: Connection) -> list[Any]:

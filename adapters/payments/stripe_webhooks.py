@@ -1,0 +1,88 @@
+"""Stripe webhook verification: the `Stripe-Signature` header over the raw body, with the SDK.
+
+`stripe.Webhook.construct_event` checks the v1 scheme (HMAC-SHA256 of `"{t}.{raw body}"` with the
+endpoint's secret) and refuses a timestamp older than the tolerance (300 s). It accepts timestamps in
+the future, and a valid event may be delivered more than once: deduplication by event id is the
+webhook use case's job, not this adapter's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import stripe
+
+from application.errors import InvalidWebhook
+from application.ports import PaymentEvent, PaymentEventKind
+
+TOLERANCE_SECONDS = 300
+MAX_ORDER_ID = 2**53 - 1
+"""The largest order id taken from metadata: beyond it, JSON clients lose precision."""
+
+_CANONICAL_POSITIVE_INT = re.compile(r"[1-9][0-9]{0,15}")
+_KINDS = {
+    "payment_intent.succeeded": PaymentEventKind.SUCCEEDED,
+    "payment_intent.payment_failed": PaymentEventKind.FAILED,
+}
+
+
+class StripeWebhookVerifier:
+    def __init__(self, secret: str, *, tolerance_seconds: int = TOLERANCE_SECONDS) -> None:
+        if not secret.strip():
+            raise ValueError("a webhook signing secret is required")
+        self._secret = secret
+        self._tolerance = tolerance_seconds
+
+    def verify(self, payload: bytes, signature: str | None) -> PaymentEvent:
+        if not signature:
+            raise InvalidWebhook("the Stripe-Signature header is missing")
+        if not signature.isascii():
+            raise InvalidWebhook("the Stripe-Signature header is malformed")
+        try:
+            stripe.Webhook.construct_event(payload, signature, self._secret, tolerance=self._tolerance)
+        except stripe.SignatureVerificationError as error:
+            raise InvalidWebhook("the signature is malformed, wrong or stale") from error
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
+            # Not UTF-8, not JSON, or JSON that is not an event object.
+            raise InvalidWebhook("the payload is not a Stripe event") from error
+        return _read_event(json.loads(payload))
+
+
+def _read_event(document: object) -> PaymentEvent:
+    if not isinstance(document, dict):
+        raise InvalidWebhook("the payload is not a Stripe event")
+    event_id = document.get("id")
+    event_type = document.get("type")
+    if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str):
+        raise InvalidWebhook("the payload is not a Stripe event")
+    data = document.get("data")
+    subject = data.get("object") if isinstance(data, dict) else None
+    subject = subject if isinstance(subject, dict) else {}
+    payment_intent_id: str | None = None
+    if event_type.startswith("payment_intent."):
+        subject_id = subject.get("id")
+        payment_intent_id = subject_id if isinstance(subject_id, str) and subject_id else None
+    metadata = subject.get("metadata")
+    return PaymentEvent(
+        event_id=event_id,
+        kind=_KINDS.get(event_type, PaymentEventKind.OTHER),
+        payment_intent_id=payment_intent_id,
+        order_id=_order_id(metadata.get("order_id") if isinstance(metadata, dict) else None),
+    )
+
+
+def _order_id(value: Any) -> int | None:
+    """A positive whole number up to 2**53 - 1: a canonical decimal string (what we send, Stripe's
+    metadata values are strings) or a JSON integer; anything else (signs, spaces, leading zeros,
+    fractions, booleans, huge values) is no order id."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _CANONICAL_POSITIVE_INT.fullmatch(value):
+        number = int(value)
+    else:
+        return None
+    return number if 0 < number <= MAX_ORDER_ID else None

@@ -1,0 +1,113 @@
+"""The shopping cart: what the customer means to buy, at today's prices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.errors import NotFound
+from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from domain.cart import Cart
+from domain.catalog import Product
+
+
+@dataclass(frozen=True, slots=True)
+class CartLine:
+    product_id: int
+    title: str
+    price_cents: int
+    quantity: int
+    available: bool
+    """False when the product was withdrawn from sale, or its stock fell below the quantity."""
+
+    @property
+    def line_total_cents(self) -> int:
+        return self.price_cents * self.quantity
+
+
+@dataclass(frozen=True, slots=True)
+class CartView:
+    lines: list[CartLine]
+    updated_at: datetime | None
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.line_total_cents for line in self.lines)
+
+    @classmethod
+    def of(cls, cart: Cart | None, products: dict[int, Product]) -> CartView:
+        """Lines in the order they were first added, with the products as they are now."""
+        if cart is None:
+            return cls(lines=[], updated_at=None)
+        lines = []
+        for item in cart.items.values():
+            product = products[item.product_id]
+            lines.append(
+                CartLine(
+                    product_id=item.product_id,
+                    title=product.title,
+                    price_cents=product.price_cents,
+                    quantity=item.quantity,
+                    available=product.can_supply(item.quantity),
+                )
+            )
+        return cls(lines=lines, updated_at=cart.updated_at)
+
+
+async def _view(uow: UnitOfWork, cart: Cart | None) -> CartView:
+    products = await uow.products.get_many(cart.items) if cart else {}
+    return CartView.of(cart, products)
+
+
+class ViewCart:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, user_id: int) -> CartView:
+        async with self._uow() as uow:
+            return await _view(uow, await uow.carts.get_for_user(user_id))
+
+
+class AddToCart:
+    """A customer puts books in their cart.
+
+    - The quantity adds to the product's line; a product appears once.
+    - A product that does not exist or is no longer sold is not found.
+    - The line may not exceed the stock on the shelf; if it would, nothing changes.
+    - Concurrent adds to one cart are applied one after the other (the cart is locked).
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, user_id: int, product_id: int, quantity: int = 1) -> CartView:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            product = await uow.products.get(product_id)
+            if product is None or not product.is_active:
+                raise NotFound("product", product_id)
+            cart = await uow.carts.get_for_update(user_id, now)
+            cart.add(product, quantity, now)
+            await uow.carts.save(cart)
+            view = await _view(uow, cart)
+            await uow.commit()
+        return view
+
+
+class RemoveFromCart:
+    """A customer takes books out: the whole line, or some of it (the line goes at zero)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, user_id: int, product_id: int, quantity: int | None = None) -> CartView:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            cart = await uow.carts.get_for_update(user_id, now)
+            cart.remove(product_id, quantity, now)
+            await uow.carts.save(cart)
+            view = await _view(uow, cart)
+            await uow.commit()
+        return view

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from application.cart import CartView
+from application.checkout import IDEMPOTENCY_KEY_MAX_LENGTH, PAYMENT_METHOD_MAX_LENGTH
+from domain.ordering import Order, OrderStatus
+from domain.values import MAX_INT32
+from entrypoints.http.parameters import MAX_ID
+
+ProductId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
+Quantity = Annotated[int, msgspec.Meta(ge=1, le=MAX_INT32)]
+
+
+class CartItemResponse(msgspec.Struct, kw_only=True):
+    product_id: int
+    title: str
+    price_cents: int
+    quantity: int
+    line_total_cents: int
+    available: bool
+
+
+class CartResponse(msgspec.Struct, kw_only=True):
+    items: list[CartItemResponse]
+    total_cents: int
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, view: CartView) -> CartResponse:
+        return cls(
+            items=[
+                CartItemResponse(
+                    product_id=line.product_id,
+                    title=line.title,
+                    price_cents=line.price_cents,
+                    quantity=line.quantity,
+                    line_total_cents=line.line_total_cents,
+                    available=line.available,
+                )
+                for line in view.lines
+            ],
+            total_cents=view.total_cents,
+            updated_at=view.updated_at,
+        )
+
+
+class AddToCartRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    product_id: ProductId
+    quantity: Quantity = 1
+
+
+class RemoveFromCartRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Without `quantity` the line goes; with it the line shrinks, and goes at zero."""
+
+    product_id: ProductId
+    quantity: Quantity | msgspec.UnsetType = msgspec.UNSET
+
+
+class CheckoutRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The whole body is optional. Without a payment method the order stays PENDING and the client
+    completes the payment with `payment_client_secret`."""
+
+    payment_method_id: (
+        Annotated[str, msgspec.Meta(min_length=1, max_length=PAYMENT_METHOD_MAX_LENGTH)] | msgspec.UnsetType
+    ) = msgspec.UNSET
+
+
+IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)]
+
+
+class OrderItemResponse(msgspec.Struct, kw_only=True):
+    product_id: int | None
+    title_snapshot: str
+    price_snapshot: int
+    quantity: int
+
+
+class OrderResponse(msgspec.Struct, kw_only=True):
+    id: int
+    user_id: int
+    status: OrderStatus
+    total_amount_cents: int
+    currency: str
+    created_at: datetime
+    items: list[OrderItemResponse]
+    payment_client_secret: str | None = None
+
+    @classmethod
+    def of(cls, order: Order, client_secret: str | None = None) -> OrderResponse:
+        if order.id is None:
+            raise ValueError("an unsaved order has no public form")
+        return cls(
+            id=order.id,
+            user_id=order.user_id,
+            status=order.status,
+            total_amount_cents=order.total_amount_cents,
+            currency=order.currency,
+            created_at=order.created_at,
+            items=[
+                OrderItemResponse(
+                    product_id=item.product_id,
+                    title_snapshot=item.title_snapshot,
+                    price_snapshot=item.price_snapshot,
+                    quantity=item.quantity,
+                )
+                for item in order.items
+            ],
+            payment_client_secret=client_secret,
+        )
+
+
+class OrderPage(msgspec.Struct, kw_only=True):
+    items: list[OrderResponse]
+    total: int
+    limit: int
+    offset: int
+
+
+class WebhookReceipt(msgspec.Struct, kw_only=True):
+    received: bool
+    outcome: str

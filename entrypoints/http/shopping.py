@@ -1,0 +1,147 @@
+"""/cart, /checkout and /orders: buying, for signed-in customers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import HeaderParameter, JSONBody, QueryParameter
+
+from application.cart import AddToCart, RemoveFromCart, ViewCart
+from application.checkout import Checkout
+from application.errors import NotFound
+from application.queries import OrderQueries, Page, PageRequest
+from domain.identity import User
+from domain.ordering import Order, OrderStatus
+from entrypoints.http.bodies import OptionalStrictBody, StrictBody
+from entrypoints.http.openapi import BEARER
+from entrypoints.http.parameters import Id, page_request
+from entrypoints.http.problems import problems
+from entrypoints.http.schemas.catalog import given
+from entrypoints.http.schemas.shopping import (
+    AddToCartRequest,
+    CartResponse,
+    CheckoutRequest,
+    IdempotencyKey,
+    OrderPage,
+    OrderResponse,
+    RemoveFromCartRequest,
+)
+
+Caller = Request[User, str, Any]
+StatusFilter = Annotated[OrderStatus | None, QueryParameter()]
+SIGNED_IN = (401, 403)
+
+
+def _user_id(request: Caller) -> int:
+    if request.user.id is None:
+        raise ValueError("an authenticated user always has an id")
+    return request.user.id
+
+
+def order_page(page: Page[Order]) -> OrderPage:
+    return OrderPage(
+        items=[OrderResponse.of(order) for order in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+class CartController(Controller):
+    path = "/cart"
+    tags = ["cart"]
+    security = BEARER
+
+    @get("/", responses=problems(*SIGNED_IN))
+    async def show(self, request: Caller, view_cart: NamedDependency[ViewCart]) -> CartResponse:
+        """The caller's cart at today's prices; `available` is false for a line that can no longer
+        be bought as it is."""
+        return CartResponse.of(await view_cart(_user_id(request)))
+
+    @post(
+        "/add",
+        status_code=200,
+        dto=StrictBody[AddToCartRequest],
+        responses=problems(400, *SIGNED_IN, 404, 409),
+    )
+    async def add(
+        self, request: Caller, data: JSONBody[AddToCartRequest], add_to_cart: NamedDependency[AddToCart]
+    ) -> CartResponse:
+        """Add to a product's line; never above the stock (409, cart unchanged)."""
+        return CartResponse.of(await add_to_cart(_user_id(request), data.product_id, data.quantity))
+
+    @post(
+        "/remove",
+        status_code=200,
+        dto=StrictBody[RemoveFromCartRequest],
+        responses=problems(400, *SIGNED_IN, 404),
+    )
+    async def remove(
+        self,
+        request: Caller,
+        data: JSONBody[RemoveFromCartRequest],
+        remove_from_cart: NamedDependency[RemoveFromCart],
+    ) -> CartResponse:
+        """Take a line out, or some of it."""
+        view = await remove_from_cart(_user_id(request), data.product_id, given(data.quantity))
+        return CartResponse.of(view)
+
+
+class CheckoutController(Controller):
+    path = "/checkout"
+    tags = ["checkout"]
+    security = BEARER
+
+    @post(
+        "/",
+        status_code=201,
+        dto=OptionalStrictBody[CheckoutRequest],
+        responses=problems(400, 402, *SIGNED_IN, 409),
+    )
+    async def checkout(
+        self,
+        request: Caller,
+        data: JSONBody[CheckoutRequest],
+        checkout: NamedDependency[Checkout],
+        idempotency_key: Annotated[
+            IdempotencyKey | None,
+            HeaderParameter(
+                name="Idempotency-Key",
+                description="Send the same key again to get the same answer, never a second charge.",
+            ),
+        ] = None,
+    ) -> OrderResponse:
+        """Pay for the cart: 201 PAID, or 201 PENDING with `payment_client_secret` when the
+        customer must act; 402 declined and 503 unavailable name the FAILED `order_id`."""
+        result = await checkout(_user_id(request), given(data.payment_method_id), idempotency_key)
+        return OrderResponse.of(result.order, result.client_secret)
+
+
+class OrderController(Controller):
+    path = "/orders"
+    tags = ["orders"]
+    security = BEARER
+    dependencies = {"page": Provide(page_request, sync_to_thread=False)}
+
+    @get("/me", responses=problems(400, *SIGNED_IN))
+    async def mine(
+        self,
+        request: Caller,
+        order_queries: NamedDependency[OrderQueries],
+        page: NamedDependency[PageRequest],
+        status: StatusFilter = None,
+    ) -> OrderPage:
+        """The caller's orders, newest first."""
+        return order_page(await order_queries.list_orders(page, user_id=_user_id(request), status=status))
+
+    @get("/{order_id:int}", responses=problems(400, *SIGNED_IN, 404))
+    async def show(
+        self, request: Caller, order_id: Id, order_queries: NamedDependency[OrderQueries]
+    ) -> OrderResponse:
+        """One of the caller's orders; anyone else's is not found."""
+        order = await order_queries.get_order(order_id)
+        if order is None or order.user_id != _user_id(request):
+            raise NotFound("order", order_id)
+        return OrderResponse.of(order)

@@ -1,0 +1,330 @@
+"""A small local stand-in for Stripe's PaymentIntents API, for testing the real SDK over real HTTP.
+
+`FakeStripe` is an `http.server` on 127.0.0.1 (a free port) in a background thread. It answers
+`POST /v1/payment_intents` like Stripe does (form-encoded body in, JSON out, errors as
+`{"error": {...}}`), checks the `Authorization: Bearer <api key>` header, honours `Idempotency-Key`
+(the same key again → the stored answer, replayed; other parameters with a used key → 400
+idempotency_error; a key whose first request is still running → 409) and records every request so
+tests can assert what the adapter sent.
+
+What it does is chosen by the payment method sent, like Stripe's test mode, or forced for every
+request with `fake.force = Behaviour.X`:
+
+| payment_method                                          | answer                                      |
+|---------------------------------------------------------|---------------------------------------------|
+| none                                                    | 200, status requires_payment_method         |
+| `pm_card_authenticationRequired`                        | 200, status requires_action                 |
+| `pm_card_visa_chargeDeclined`, `pm_card_chargeDeclined*`| 402 card_error card_declined                |
+| `pm_fake_serverError`                                   | 500 api_error                               |
+| `pm_fake_hang`                                          | no answer for `hang_seconds`, then succeeded |
+| anything else                                           | 200, status succeeded                       |
+
+Forced only: `RATE_LIMITED` (429), `GARBLED` (200 with a body that is not JSON).
+
+    with FakeStripe() as fake:
+        provider = StripePaymentProvider(fake.api_key, api_base=fake.url, timeout_seconds=0.5)
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self, cast
+from urllib.parse import parse_qsl
+
+SERVER_ERROR_METHOD = "pm_fake_serverError"
+HANG_METHOD = "pm_fake_hang"
+AUTHENTICATION_REQUIRED_METHOD = "pm_card_authenticationRequired"
+DECLINE_MESSAGE = "Your card was declined."
+PAYMENT_INTENTS_PATH = "/v1/payment_intents"
+
+
+class Behaviour(StrEnum):
+    SUCCEED = "succeed"
+    REQUIRE_ACTION = "require_action"
+    REQUIRE_PAYMENT_METHOD = "require_payment_method"
+    DECLINE = "decline"
+    SERVER_ERROR = "server_error"
+    HANG = "hang"
+    RATE_LIMITED = "rate_limited"
+    GARBLED = "garbled"
+
+
+def behaviour_for(payment_method: str | None) -> Behaviour:
+    if payment_method is None:
+        return Behaviour.REQUIRE_PAYMENT_METHOD
+    if payment_method == AUTHENTICATION_REQUIRED_METHOD:
+        return Behaviour.REQUIRE_ACTION
+    if payment_method == "pm_card_visa_chargeDeclined" or payment_method.startswith("pm_card_chargeDeclined"):
+        return Behaviour.DECLINE
+    if payment_method == SERVER_ERROR_METHOD:
+        return Behaviour.SERVER_ERROR
+    if payment_method == HANG_METHOD:
+        return Behaviour.HANG
+    return Behaviour.SUCCEED
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    method: str
+    path: str
+    params: dict[str, str]
+    """The form body as sent, nested keys flattened the way Stripe reads them: `metadata[order_id]`."""
+    idempotency_key: str | None
+    authorization: str | None
+
+
+@dataclass(slots=True)
+class _Answer:
+    status: int
+    body: bytes
+    params: dict[str, str]
+
+
+@dataclass(slots=True)
+class _State:
+    requests: list[RecordedRequest] = field(default_factory=list)
+    intents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    answers: dict[str, _Answer] = field(default_factory=dict)
+    in_flight: set[str] = field(default_factory=set)
+
+
+def _random(length: int) -> str:
+    return secrets.token_hex(length)[:length]
+
+
+def _error(error_type: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"type": error_type, "message": message, **extra}}
+
+
+class FakeStripe:
+    def __init__(self, *, api_key: str = "sk_test_fake_0123456789", hang_seconds: float = 10.0) -> None:
+        self.api_key = api_key
+        self.hang_seconds = hang_seconds
+        self.force: Behaviour | None = None
+        self._lock = threading.Lock()
+        self._state = _State()
+        self._release = threading.Event()
+        self._server = _Server(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="fake-stripe", daemon=True
+        )
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._release.set()  # lets hanging requests finish at once
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    # --- what tests look at -------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._state.requests)
+
+    @property
+    def intents(self) -> dict[str, dict[str, Any]]:
+        """Every payment intent created so far, by id (replays create none)."""
+        with self._lock:
+            return dict(self._state.intents)
+
+    def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[RecordedRequest]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            recorded = self.requests
+            if len(recorded) >= count:
+                return recorded
+            time.sleep(0.01)
+        raise AssertionError(f"expected {count} requests, got {len(self.requests)}")
+
+    # --- the API ------------------------------------------------------------------------------
+
+    def handle(
+        self, method: str, path: str, params: dict[str, str], headers: dict[str, str]
+    ) -> tuple[int, bytes, dict[str, str]]:
+        key = headers.get("idempotency-key")
+        with self._lock:
+            self._state.requests.append(
+                RecordedRequest(method, path, params, key, headers.get("authorization"))
+            )
+            force = self.force
+        refusal = self._refusal(method, path, headers, force)
+        if refusal is not None:
+            return refusal
+        if key is not None:
+            replay = self._replay_or_claim(key, params)
+            if replay is not None:
+                return replay
+        try:
+            status, body, extra = self._execute(force or behaviour_for(params.get("payment_method")), params)
+            if key is not None:
+                with self._lock:
+                    self._state.answers[key] = _Answer(status, body, params)
+            return status, body, extra
+        finally:
+            if key is not None:
+                with self._lock:
+                    self._state.in_flight.discard(key)
+
+    def _refusal(
+        self, method: str, path: str, headers: dict[str, str], force: Behaviour | None
+    ) -> tuple[int, bytes, dict[str, str]] | None:
+        """What Stripe refuses before its idempotency layer: bad key, unknown route, rate limit."""
+        if headers.get("authorization") != f"Bearer {self.api_key}":
+            return _json(401, _error("invalid_request_error", "Invalid API Key provided."))
+        if method != "POST" or path != PAYMENT_INTENTS_PATH:
+            message = f"Unrecognized request URL ({method}: {path})."
+            return _json(404, _error("invalid_request_error", message))
+        if force is Behaviour.RATE_LIMITED:
+            return _json(429, _error("invalid_request_error", "Too many requests.", code="rate_limit"))
+        return None
+
+    def _replay_or_claim(self, key: str, params: dict[str, str]) -> tuple[int, bytes, dict[str, str]] | None:
+        """The stored answer for a used key (or a refusal); None when the key is new, now claimed."""
+        with self._lock:
+            stored = self._state.answers.get(key)
+            if stored is None:
+                if key in self._state.in_flight:
+                    message = "There is currently another in-progress request using this Idempotent Key."
+                    return _json(409, _error("idempotency_error", message, code="idempotency_key_in_use"))
+                self._state.in_flight.add(key)
+                return None
+        if stored.params != params:
+            message = (
+                "Keys for idempotent requests can only be used with the same parameters "
+                "they were first used with."
+            )
+            return _json(400, _error("idempotency_error", message))
+        return stored.status, stored.body, {"Idempotent-Replayed": "true"}
+
+    def _execute(self, behaviour: Behaviour, params: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+        if behaviour is Behaviour.SERVER_ERROR:
+            return _json(500, _error("api_error", "An unknown error occurred."))
+        if behaviour is Behaviour.GARBLED:
+            return 200, b"<html>502 Bad Gateway</html>", {"Content-Type": "text/html"}
+        if behaviour is Behaviour.HANG:
+            self._release.wait(self.hang_seconds)
+            behaviour = Behaviour.SUCCEED
+        intent = self._new_intent(params, behaviour)
+        with self._lock:
+            self._state.intents[intent["id"]] = intent
+        if behaviour is Behaviour.DECLINE:
+            return _json(
+                402,
+                _error(
+                    "card_error",
+                    DECLINE_MESSAGE,
+                    code="card_declined",
+                    decline_code="generic_decline",
+                    payment_intent=intent,
+                ),
+            )
+        return _json(200, intent)
+
+    def _new_intent(self, params: dict[str, str], behaviour: Behaviour) -> dict[str, Any]:
+        intent_id = f"pi_{_random(24)}"
+        status = {
+            Behaviour.SUCCEED: "succeeded",
+            Behaviour.REQUIRE_ACTION: "requires_action",
+            Behaviour.REQUIRE_PAYMENT_METHOD: "requires_payment_method",
+            Behaviour.DECLINE: "requires_payment_method",
+        }[behaviour]
+        prefix = "metadata["
+        return {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": int(params.get("amount", "0")),
+            "currency": params.get("currency"),
+            "status": status,
+            "client_secret": f"{intent_id}_secret_{_random(25)}",
+            "confirmation_method": "automatic",
+            "capture_method": "automatic",
+            "created": int(time.time()),
+            "livemode": False,
+            "payment_method": params.get("payment_method"),
+            "metadata": {
+                name[len(prefix) : -1]: value
+                for name, value in params.items()
+                if name.startswith(prefix) and name.endswith("]")
+            },
+            "next_action": {"type": "use_stripe_sdk", "use_stripe_sdk": {}}
+            if status == "requires_action"
+            else None,
+            "last_payment_error": {"type": "card_error", "code": "card_declined", "message": DECLINE_MESSAGE}
+            if behaviour is Behaviour.DECLINE
+            else None,
+        }
+
+
+def _json(status: int, document: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
+    return status, json.dumps(document).encode(), {"Content-Type": "application/json"}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, fake: FakeStripe) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        self._answer()
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        path, _, query = self.path.partition("?")
+        params = dict(parse_qsl(body or query, keep_blank_values=True))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        fake = cast("_Server", self.server).fake
+        status, payload, extra = fake.handle(self.command, path, params, headers)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", extra.pop("Content-Type", "application/json"))
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Request-Id", f"req_{_random(14)}")
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a timeout): nobody to answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: pytest shows failures, not every request."""
