@@ -92,22 +92,25 @@ class ExpirePendingOrders:
     Safe to run from cron on several hosts at once: each batch locks the orders it takes and
     skips those another host holds, and only PENDING orders move."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, time_to_pay: timedelta) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, time_to_pay: timedelta, batch_size: int = EXPIRY_BATCH
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._time_to_pay = time_to_pay
+        self._batch_size = batch_size
 
     async def __call__(self) -> int:
         cutoff = self._clock.now() - self._time_to_pay
         expired = 0
         while True:
             async with self._uow() as uow:
-                orders = await uow.orders.lock_pending_before(cutoff, EXPIRY_BATCH)
+                orders = await uow.orders.lock_pending_before(cutoff, self._batch_size)
                 now = self._clock.now()
                 for order in orders:
                     await fail_and_restock(uow, order, now)
                     await uow.orders.update_status(order)
                 await uow.commit()
             expired += len(orders)
-            if len(orders) < EXPIRY_BATCH:
+            if len(orders) < self._batch_size:
                 return expired

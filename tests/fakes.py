@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from application.ports import PasswordHasher
+from application.ports import ChargeOutcome, ChargeRequest, ChargeResult, PasswordHasher
 
 
 class FrozenClock:
@@ -38,3 +38,18 @@ class RecordingHasher:
     async def verify_dummy(self, password: str) -> None:
         self.verifications += 1
         await self._inner.verify_dummy(password)
+
+
+class ScriptedPaymentProvider:
+    """A payment provider that answers what the test scripted, and remembers what it was asked.
+    For the outcomes a real provider only gives when it breaks: UNAVAILABLE and UNKNOWN."""
+
+    def __init__(self, *outcomes: ChargeOutcome) -> None:
+        self._outcomes = list(outcomes)
+        self.requests: list[ChargeRequest] = []
+
+    async def charge(self, request: ChargeRequest) -> ChargeResult:
+        self.requests.append(request)
+        outcome = self._outcomes.pop(0) if len(self._outcomes) > 1 else self._outcomes[0]
+        intent = f"pi_scripted_{request.order_id}"
+        return ChargeResult(outcome=outcome, payment_intent_id=intent, client_secret=f"{intent}_secret_x")

@@ -6,9 +6,12 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.payments.test_provider import BuiltInTestPaymentProvider
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_tokens import JwtTokenService
 from application.accounts import CreateAdmin
+from application.cart import AddToCart, RemoveFromCart, ViewCart
+from application.checkout import Checkout
 from application.identity import (
     Authenticate,
     LogIn,
@@ -17,8 +20,11 @@ from application.identity import (
     SessionIssuer,
     SignUp,
 )
-from application.ports import UnitOfWorkFactory
+from application.payments import ExpirePendingOrders, SettlePayment
+from application.ports import PaymentProvider, UnitOfWorkFactory
+from domain.catalog import Product, Series
 from domain.identity import User
+from domain.ordering import Order
 from tests.conftest import TEST_JWT_SECRET
 from tests.fakes import FrozenClock, RecordingHasher
 
@@ -79,3 +85,80 @@ async def edit_user(uow: UnitOfWorkFactory, user_id: int | None, change: Callabl
 
 def deactivate(user: User) -> None:
     user.is_active = False
+
+
+@dataclass(frozen=True)
+class Shop:
+    """The buying use cases over one store, with a customer and a few books on the shelf."""
+
+    uow: UnitOfWorkFactory
+    clock: FrozenClock
+    provider: PaymentProvider
+    view_cart: ViewCart
+    add_to_cart: AddToCart
+    remove_from_cart: RemoveFromCart
+    checkout: Checkout
+    settle: SettlePayment
+    expire: ExpirePendingOrders
+
+    async def customer(self, email: str = "ann@example.com") -> int:
+        async with self.uow() as tx:
+            user = await tx.users.add(User.register(email, "hash", self.clock.now()))
+            await tx.commit()
+        assert user.id is not None
+        return user.id
+
+    async def book(self, title: str, *, price_cents: int = 899, stock: int = 5) -> int:
+        async with self.uow() as tx:
+            product = await tx.products.add(
+                Product(
+                    title=title,
+                    series=Series.NARNIA,
+                    author="C. S. Lewis",
+                    price_cents=price_cents,
+                    stock=stock,
+                    created_at=self.clock.now(),
+                )
+            )
+            await tx.commit()
+        assert product.id is not None
+        return product.id
+
+    async def stock_of(self, product_id: int) -> int:
+        async with self.uow() as tx:
+            product = await tx.products.get(product_id)
+        assert product is not None
+        return product.stock
+
+    async def order(self, order_id: int) -> Order:
+        async with self.uow() as tx:
+            order = await tx.orders.get(order_id)
+        assert order is not None
+        return order
+
+    async def orders_of(self, user_id: int) -> list[Order]:
+        async with self.uow() as tx:
+            orders = [await tx.orders.get(n) for n in range(1, 50)]
+        return [o for o in orders if o is not None and o.user_id == user_id]
+
+
+TIME_TO_PAY = timedelta(minutes=30)
+
+
+def make_shop(uow: UnitOfWorkFactory, provider: PaymentProvider, clock: FrozenClock) -> Shop:
+    return Shop(
+        uow=uow,
+        clock=clock,
+        provider=provider,
+        view_cart=ViewCart(uow),
+        add_to_cart=AddToCart(uow, clock),
+        remove_from_cart=RemoveFromCart(uow, clock),
+        checkout=Checkout(uow, provider, clock, "usd"),
+        settle=SettlePayment(uow, clock),
+        expire=ExpirePendingOrders(uow, clock, TIME_TO_PAY),
+    )
+
+
+@pytest.fixture
+def shop(uow: UnitOfWorkFactory, clock: FrozenClock) -> Shop:
+    return make_shop(uow, BuiltInTestPaymentProvider(), clock)

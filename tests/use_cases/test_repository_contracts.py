@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from application.errors import EmailTaken
-from application.ports import UnitOfWorkFactory
+from application.ports import CheckoutOutcomeKind, IdempotencyState, UnitOfWorkFactory
 from domain.catalog import Product, Series
 from domain.identity import RefreshToken, User
 from domain.ordering import Order, OrderItem, OrderStatus
@@ -291,3 +291,113 @@ async def test_an_order_keeps_its_snapshots_and_only_its_status_changes(uow: Uni
     assert stored.status is OrderStatus.PAID
     assert stored.payment_intent_id == "pi_123"
     assert stored.created_at == NOW
+
+
+async def test_an_idempotency_key_is_claimed_once_and_remembers_its_outcome(uow: UnitOfWorkFactory) -> None:
+    user_id = await _stored_user(uow)
+    async with uow() as tx:
+        assert await tx.idempotency_keys.claim(user_id, "k", NOW) is None
+        await tx.commit()
+
+    async with uow() as tx:
+        earlier = await tx.idempotency_keys.claim(user_id, "k", NOW + timedelta(seconds=5))
+        await tx.idempotency_keys.complete(user_id, "k", CheckoutOutcomeKind.DECLINED, None)
+        await tx.commit()
+    async with uow() as tx:
+        done = await tx.idempotency_keys.claim(user_id, "k", NOW)
+
+    assert earlier is not None
+    assert (earlier.state, earlier.created_at, earlier.order_id) == (IdempotencyState.IN_PROGRESS, NOW, None)
+    assert done is not None
+    assert (done.state, done.outcome) == (IdempotencyState.COMPLETED, CheckoutOutcomeKind.DECLINED)
+
+
+async def test_only_an_old_claim_without_an_order_can_be_taken_over(uow: UnitOfWorkFactory) -> None:
+    user_id = await _stored_user(uow)
+    order_id = await _stored_order(uow, user_id)
+    async with uow() as tx:
+        await tx.idempotency_keys.claim(user_id, "lost", NOW)
+        await tx.idempotency_keys.claim(user_id, "reserved", NOW)
+        await tx.idempotency_keys.attach_order(user_id, "reserved", order_id)
+        await tx.commit()
+    later = NOW + timedelta(minutes=5)
+
+    async with uow() as tx:
+        too_soon = await tx.idempotency_keys.take_over(user_id, "lost", NOW, later)
+        taken = await tx.idempotency_keys.take_over(user_id, "lost", later, later)
+        taken_twice = await tx.idempotency_keys.take_over(user_id, "lost", later, later)
+        with_order = await tx.idempotency_keys.take_over(user_id, "reserved", later, later)
+        await tx.commit()
+
+    assert (too_soon, taken, taken_twice, with_order) == (False, True, False, False)
+
+
+async def test_a_released_key_can_be_claimed_again(uow: UnitOfWorkFactory) -> None:
+    user_id = await _stored_user(uow)
+    async with uow() as tx:
+        await tx.idempotency_keys.claim(user_id, "k", NOW)
+        await tx.idempotency_keys.release(user_id, "k")
+        assert await tx.idempotency_keys.claim(user_id, "k", NOW) is None
+
+
+async def test_a_payment_event_is_recorded_once(uow: UnitOfWorkFactory) -> None:
+    async with uow() as tx:
+        assert await tx.payment_events.record("evt_1", NOW)
+        await tx.commit()
+    async with uow() as tx:
+        assert not await tx.payment_events.record("evt_1", NOW)
+        assert await tx.payment_events.record("evt_2", NOW)
+
+
+async def test_orders_are_found_by_payment_intent(uow: UnitOfWorkFactory) -> None:
+    user_id = await _stored_user(uow)
+    order_id = await _stored_order(uow, user_id, payment_intent_id="pi_42")
+
+    async with uow() as tx:
+        found = await tx.orders.get_by_payment_intent("pi_42")
+        missing = await tx.orders.get_by_payment_intent("pi_43")
+
+    assert found is not None
+    assert found.id == order_id
+    assert missing is None
+
+
+async def test_pending_orders_before_a_cutoff_are_taken_oldest_first(uow: UnitOfWorkFactory) -> None:
+    user_id = await _stored_user(uow)
+    oldest = await _stored_order(uow, user_id, created_at=NOW - timedelta(hours=3))
+    older = await _stored_order(uow, user_id, created_at=NOW - timedelta(hours=2))
+    await _stored_order(uow, user_id, created_at=NOW - timedelta(hours=1), status=OrderStatus.PAID)
+    await _stored_order(uow, user_id, created_at=NOW)
+
+    async with uow() as tx:
+        first_two = await tx.orders.lock_pending_before(NOW - timedelta(minutes=30), 2)
+        all_old = await tx.orders.lock_pending_before(NOW - timedelta(minutes=30), 10)
+
+    assert [o.id for o in first_two] == [oldest, older]
+    assert [o.id for o in all_old] == [oldest, older]
+    assert all(o.items for o in all_old)
+
+
+async def _stored_order(
+    uow: UnitOfWorkFactory,
+    user_id: int,
+    *,
+    created_at: datetime = NOW,
+    status: OrderStatus = OrderStatus.PENDING,
+    payment_intent_id: str | None = None,
+) -> int:
+    item = OrderItem(product_id=None, title_snapshot="A book", price_snapshot=100, quantity=1)
+    async with uow() as tx:
+        order = await tx.orders.add(
+            Order(
+                user_id=user_id,
+                currency="usd",
+                items=(item,),
+                created_at=created_at,
+                status=status,
+                payment_intent_id=payment_intent_id,
+            )
+        )
+        await tx.commit()
+    assert order.id is not None
+    return order.id

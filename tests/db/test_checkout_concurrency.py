@@ -1,0 +1,111 @@
+"""Checkout races on a real database: no oversell, no deadlock, no double settlement."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.payments.test_provider import BuiltInTestPaymentProvider
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from application.errors import IdempotencyKeyReused
+from application.payments import ExpirePendingOrders, SettlePayment
+from application.ports import PaymentEvent, PaymentEventKind, UnitOfWork
+from domain.ordering import OrderStatus
+from tests.fakes import FrozenClock
+from tests.use_cases.conftest import TIME_TO_PAY, Shop, make_shop
+
+BUYERS = 30
+
+
+@pytest.fixture
+async def shop(database_url: str) -> AsyncIterator[Shop]:
+    engine: AsyncEngine = create_engine(database_url, pool_size=BUYERS)
+
+    def uow() -> UnitOfWork:
+        return SqlUnitOfWork(engine)
+
+    yield make_shop(uow, BuiltInTestPaymentProvider(), FrozenClock())
+    await engine.dispose()
+
+
+async def test_thirty_buyers_for_five_units_make_exactly_five_orders(shop: Shop) -> None:
+    last_five = await shop.book("The Last Battle", stock=5)
+    buyers = [await shop.customer(f"buyer{n}@example.com") for n in range(BUYERS)]
+    for buyer in buyers:
+        await shop.add_to_cart(buyer, last_five, 1)
+
+    results = await asyncio.gather(
+        *(shop.checkout(b, "pm_card_visa") for b in buyers), return_exceptions=True
+    )
+
+    outcomes = Counter(type(r).__name__ for r in results)
+    assert outcomes == {"CheckoutResult": 5, "InsufficientStock": BUYERS - 5}, outcomes
+    paid = [r.order for r in results if not isinstance(r, BaseException)]
+    assert all(order.status is OrderStatus.PAID for order in paid)
+    assert await shop.stock_of(last_five) == 0
+
+
+async def test_buyers_taking_two_books_in_opposite_order_never_deadlock(shop: Shop) -> None:
+    first = await shop.book("Prince Caspian", stock=40)
+    second = await shop.book("The Silver Chair", stock=40)
+    left = [await shop.customer(f"left{n}@example.com") for n in range(10)]
+    right = [await shop.customer(f"right{n}@example.com") for n in range(10)]
+    for buyer in left:
+        await shop.add_to_cart(buyer, first, 1)
+        await shop.add_to_cart(buyer, second, 1)
+    for buyer in right:
+        await shop.add_to_cart(buyer, second, 1)
+        await shop.add_to_cart(buyer, first, 1)
+
+    results = await asyncio.gather(
+        *(shop.checkout(b, "pm_card_visa") for b in left + right), return_exceptions=True
+    )
+
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    assert (await shop.stock_of(first), await shop.stock_of(second)) == (20, 20)
+
+
+async def test_one_key_sent_many_times_at_once_charges_once(shop: Shop) -> None:
+    caspian = await shop.book("Prince Caspian", stock=10)
+    ann = await shop.customer()
+    await shop.add_to_cart(ann, caspian, 2)
+
+    results = await asyncio.gather(
+        *(shop.checkout(ann, "pm_card_visa", "double-click") for _ in range(10)), return_exceptions=True
+    )
+
+    orders = {r.order.id for r in results if not isinstance(r, BaseException)}
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(orders) == 1
+    assert all(isinstance(r, IdempotencyKeyReused) for r in refused)
+    assert await shop.stock_of(caspian) == 8
+
+
+async def test_expiry_on_two_hosts_and_a_late_webhook_settle_each_order_once(shop: Shop) -> None:
+    caspian = await shop.book("Prince Caspian", stock=20)
+    pending = []
+    for n in range(10):
+        buyer = await shop.customer(f"slow{n}@example.com")
+        await shop.add_to_cart(buyer, caspian, 2)
+        pending.append((await shop.checkout(buyer, None)).order)
+    assert await shop.stock_of(caspian) == 0
+    shop.clock.advance(TIME_TO_PAY.total_seconds() + 1)
+    host_a = ExpirePendingOrders(shop.uow, shop.clock, TIME_TO_PAY, batch_size=3)
+    host_b = ExpirePendingOrders(shop.uow, shop.clock, TIME_TO_PAY, batch_size=3)
+    webhooks = SettlePayment(shop.uow, shop.clock)
+    events = [
+        webhooks(PaymentEvent(event_id=f"evt_{o.id}", kind=PaymentEventKind.FAILED, order_id=o.id))
+        for o in pending
+    ]
+
+    expired = await asyncio.gather(host_a(), host_b(), *events)
+
+    assert sum(expired[:2]) <= 10
+    for order in pending:
+        assert (await shop.order(order.id or 0)).status is OrderStatus.FAILED
+    assert await shop.stock_of(caspian) == 20
