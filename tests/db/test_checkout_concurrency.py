@@ -13,7 +13,7 @@ from adapters.payments.test_provider import BuiltInTestPaymentProvider
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.errors import IdempotencyKeyReused
-from application.payments import ExpirePendingOrders, SettlePayment, Settlement
+from application.payments import ExpirePendingOrders, Settlement, SettlePayment
 from application.ports import PaymentEvent, PaymentEventKind, UnitOfWork
 from domain.ordering import OrderStatus
 from tests.fakes import FrozenClock
@@ -103,7 +103,7 @@ async def test_expiry_on_two_hosts_and_a_late_webhook_settle_each_order_once(sho
         for o in pending
     ]
 
-    expired_a, expired_b, *settled = await asyncio.gather(host_a(), host_b(), *events)
+    expired_a, expired_b, settled = await asyncio.gather(host_a(), host_b(), asyncio.gather(*events))
 
     failed_by_webhook = sum(1 for s in settled if s is Settlement.FAILED)
     assert expired_a + expired_b + failed_by_webhook == len(pending)  # each order settled exactly once
