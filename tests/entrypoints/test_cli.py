@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from entrypoints.container import build_container, close_container
+from entrypoints.settings import Settings
 from tests.databases import sqlite_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -133,3 +136,58 @@ def _wait_for(url: str, timeout: float = 30.0) -> bytes:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_seed_demo_is_idempotent_as_a_command(env: dict[str, str]) -> None:
+    assert _bookshop("db", "upgrade", env=env).returncode == 0
+
+    seeded = _bookshop("seed-demo", env=env)
+    reseeded = _bookshop("seed-demo", env=env)
+
+    assert "14 books added, 0 already there" in seeded.stdout
+    assert "0 books added, 14 already there" in reseeded.stdout
+
+
+def test_expire_pending_fails_an_unpaid_order_and_restores_its_stock(env: dict[str, str]) -> None:
+    env = {**env, "PENDING_ORDER_TTL_SECONDS": "1"}
+    assert _bookshop("db", "upgrade", env=env).returncode == 0
+    assert _bookshop("seed-demo", env=env).returncode == 0
+    order_id = asyncio.run(_pending_order(env))
+
+    time.sleep(1.2)
+    expired = _bookshop("orders", "expire-pending", env=env)
+    again = _bookshop("orders", "expire-pending", env=env)
+
+    assert expired.returncode == 0, expired.stderr
+    assert "1 pending orders expired" in expired.stdout
+    assert "0 pending orders expired" in again.stdout
+    status, stock = asyncio.run(_order_status_and_stock(env, order_id))
+    assert (status, stock) == ("FAILED", 40)
+
+
+async def _pending_order(env: dict[str, str]) -> int:
+    """A customer checks out without a payment method: PENDING, 2 of the 40 first books reserved."""
+    container = build_container(Settings.from_env(env, env_file=None))
+    container.init_resources()
+    try:
+        user = await container.sign_up()("buyer@example.com", "correct horse")
+        assert user.id is not None
+        await container.add_to_cart()(user.id, 1, 2)
+        result = await container.checkout()(user.id, None, None)
+        assert result.order.status.value == "PENDING"
+        return result.order.id or 0
+    finally:
+        await close_container(container)
+
+
+async def _order_status_and_stock(env: dict[str, str], order_id: int) -> tuple[str, int]:
+    container = build_container(Settings.from_env(env, env_file=None))
+    try:
+        async with container.unit_of_work() as uow:
+            order = await uow.orders.get(order_id)
+            product = await uow.products.get(1)
+        assert order is not None
+        assert product is not None
+        return order.status.value, product.stock
+    finally:
+        await close_container(container)
