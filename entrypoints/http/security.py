@@ -39,9 +39,16 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
 
 
 def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard for every /admin route (set on the admin router, so no handler can forget it)."""
-    user = connection.user
-    if not isinstance(user, User) or not user.is_admin:
+    """Guard for every /admin route (set on the admin router, so no handler can forget it).
+
+    OPTIONS is answered without authentication (it only lists the allowed methods, as a CORS
+    preflight needs); everything else needs an admin."""
+    if connection.scope.get("method") == "OPTIONS":
+        return
+    user = connection.scope.get("user")
+    if not isinstance(user, User):
+        raise InvalidAccessToken("a bearer access token is required")
+    if not user.is_admin:
         raise Forbidden()
 
 

@@ -199,3 +199,13 @@ def test_every_mapping_uses_a_contract_code_with_its_status() -> None:
     for error, (status, code) in CORE_ERRORS.items():
         assert code in CONTRACT_CODES, f"{error.__name__} maps to unknown code {code!r}"
         assert status == CONTRACT_CODES[code], f"{error.__name__}: {code} is {CONTRACT_CODES[code]}"
+
+
+async def test_options_lists_the_methods_of_any_route_without_a_token(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    for path in ("/products", "/admin/users/1", "/admin/products/1/stock", "/cart"):
+        response = await client.options(path)
+
+        assert response.status_code == 204, (path, response.text)
+        assert "OPTIONS" in response.headers["allow"]
