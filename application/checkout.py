@@ -70,8 +70,10 @@ class Checkout:
 
     - Nothing changes (no order, no stock moved) when the cart is empty, a product is no longer
       sold or out of stock, or the account is inactive.
-    - A declined card or an unreachable provider leaves a FAILED order, the stock back, the cart
-      as it was; a provider that may have charged (a timeout) leaves the order PENDING.
+    - The cart is emptied into the order, so concurrent checkouts of one cart make one order.
+    - A declined card or an unreachable provider leaves a FAILED order, the stock back, and the
+      lines back in the cart; a provider that may have charged (a timeout) leaves the order
+      PENDING, and its lines out of the cart.
     - The same Idempotency-Key from the same user gets the first answer again (same order, same
       status), never a second charge or stock movement; while the first is running, 409.
       A refusal before any order exists is not remembered: the key can be used again.
@@ -130,14 +132,17 @@ class Checkout:
             if user is None:
                 raise NotFound("user", user_id)
             user.ensure_active()
-            cart = await uow.carts.get_for_user(user_id)
-            if cart is None or cart.is_empty:
+            # Locked, then emptied into the order: of concurrent checkouts of one cart (a double
+            # click, two tabs), one gets the order and the others an empty cart.
+            cart = await uow.carts.get_for_update(user_id, now)
+            if cart.is_empty:
                 raise CartEmpty()
             products = await uow.products.get_many(cart.items)
             order = Order.place(user_id, cart, products, self._currency, now)
-            for line in cart.lines_by_product_id():
+            for line in cart.take_all():
                 if not await uow.products.withdraw_stock(line.product_id, line.quantity):
                     raise await _why_not_in_stock(uow, line.product_id, line.quantity)
+            await uow.carts.save(cart)
             await uow.orders.add(order)
             if key is not None and order.id is not None:
                 await uow.idempotency_keys.attach_order(user_id, key, order.id)
@@ -147,8 +152,11 @@ class Checkout:
     async def _settle(
         self, order_id: int, user_id: int, charge: ChargeResult
     ) -> tuple[CheckoutOutcomeKind, Order]:
+        """Locks in the order every path takes them (cart, then order, then products), so a
+        settlement and a concurrent checkout of the same customer never deadlock."""
         now = self._clock.now()
         async with self._uow() as uow:
+            cart = await uow.carts.get_for_update(user_id, now)
             order = await uow.orders.get(order_id, for_update=True)
             if order is None:
                 raise NotFound("order", order_id)
@@ -162,15 +170,22 @@ class Checkout:
             elif charge.outcome is ChargeOutcome.REQUIRES_ACTION:
                 outcome = CheckoutOutcomeKind.ORDER
             elif charge.outcome is ChargeOutcome.UNKNOWN:
+                # It may have been charged: like a payment awaiting the customer, the order stays
+                # PENDING with its stock, and its lines do not go back to the cart (no double buy).
                 outcome = CheckoutOutcomeKind.UNAVAILABLE
             else:
                 if pending:
                     await fail_and_restock(uow, order, now)
+                for item in order.items:
+                    if item.product_id is not None:
+                        cart.put_back(item.product_id, item.quantity)
                 declined = charge.outcome is ChargeOutcome.DECLINED
                 outcome = CheckoutOutcomeKind.DECLINED if declined else CheckoutOutcomeKind.UNAVAILABLE
             await uow.orders.update_status(order)
-            if outcome is CheckoutOutcomeKind.ORDER:
+            if cart.is_empty:
                 await uow.carts.delete_for_user(user_id)
+            else:
+                await uow.carts.save(cart)
             await uow.commit()
         return outcome, order
 

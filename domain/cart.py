@@ -59,6 +59,18 @@ class Cart:
             item.quantity -= quantity
         self.updated_at = now
 
+    def take_all(self) -> list[CartItem]:
+        """Empty the cart into an order: a cart is ordered once, however many checkouts race."""
+        lines = self.lines_by_product_id()
+        self.items.clear()
+        return lines
+
+    def put_back(self, product_id: int, quantity: int) -> None:
+        """Return a line an order took, after its payment failed. Added to whatever the customer put
+        in since; not checked against stock (the cart shows what can no longer be bought)."""
+        require_count("quantity", quantity, minimum=1)
+        self.items[product_id] = CartItem(product_id, self.quantity_of(product_id) + quantity)
+
     def lines_by_product_id(self) -> list[CartItem]:
         """Lines in ascending product id: the order in which stock rows are locked, so that buyers
         never deadlock."""

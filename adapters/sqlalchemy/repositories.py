@@ -273,15 +273,19 @@ class SqlCartRepository:
         return await self._with_items(row) if row else None
 
     async def get_for_update(self, user_id: int, now: datetime) -> Cart:
-        await self._conn.execute(
-            _insert(self._conn, carts)
-            .values(user_id=user_id, updated_at=now)
-            .on_conflict_do_nothing(index_elements=[carts.c.user_id])
-        )
-        row = (
-            await self._conn.execute(select(carts).where(carts.c.user_id == user_id).with_for_update())
-        ).one()
-        return await self._with_items(row)
+        # The row can vanish between the two statements (a settlement deleting an emptied cart
+        # commits while we wait for its lock): then it is simply created again.
+        while True:
+            await self._conn.execute(
+                _insert(self._conn, carts)
+                .values(user_id=user_id, updated_at=now)
+                .on_conflict_do_nothing(index_elements=[carts.c.user_id])
+            )
+            row = (
+                await self._conn.execute(select(carts).where(carts.c.user_id == user_id).with_for_update())
+            ).first()
+            if row is not None:
+                return await self._with_items(row)
 
     async def save(self, cart: Cart) -> None:
         if cart.id is None:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityRequirement, SecurityScheme
+from litestar.openapi.spec import Components, Operation, RequestBody, SecurityRequirement, SecurityScheme
 
 BEARER: list[SecurityRequirement] = [{"BearerToken": []}]
 
@@ -19,3 +21,12 @@ def openapi_config(version: str) -> OpenAPIConfig:
             }
         ),
     )
+
+
+@dataclass
+class OptionalBodyOperation(Operation):
+    """For a route whose whole body may be left out (Litestar documents every body as required)."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.request_body, RequestBody):
+            self.request_body.required = False

@@ -15,7 +15,7 @@ from application.queries import OrderQueries, Page, PageRequest
 from domain.identity import User
 from domain.ordering import Order, OrderStatus
 from entrypoints.http.bodies import OptionalStrictBody, StrictBody
-from entrypoints.http.openapi import BEARER
+from entrypoints.http.openapi import BEARER, OptionalBodyOperation
 from entrypoints.http.parameters import Id, page_request
 from entrypoints.http.problems import problems
 from entrypoints.http.schemas.catalog import given
@@ -98,13 +98,14 @@ class CheckoutController(Controller):
         "/",
         status_code=201,
         dto=OptionalStrictBody[CheckoutRequest],
+        operation_class=OptionalBodyOperation,
         responses=problems(400, 402, *SIGNED_IN, 409),
     )
     async def checkout(
         self,
         request: Caller,
-        data: JSONBody[CheckoutRequest],
         checkout: NamedDependency[Checkout],
+        data: JSONBody[CheckoutRequest | None] = None,
         idempotency_key: Annotated[
             IdempotencyKey | None,
             HeaderParameter(
@@ -115,7 +116,8 @@ class CheckoutController(Controller):
     ) -> OrderResponse:
         """Pay for the cart: 201 PAID, or 201 PENDING with `payment_client_secret` when the
         customer must act; 402 declined and 503 unavailable name the FAILED `order_id`."""
-        result = await checkout(_user_id(request), given(data.payment_method_id), idempotency_key)
+        payment_method = None if data is None else given(data.payment_method_id)
+        result = await checkout(_user_id(request), payment_method, idempotency_key)
         return OrderResponse.of(result.order, result.client_secret)
 
 

@@ -110,3 +110,18 @@ async def test_expiry_on_two_hosts_and_a_late_webhook_settle_each_order_once(sho
     for order in pending:
         assert (await shop.order(order.id or 0)).status is OrderStatus.FAILED
     assert await shop.stock_of(caspian) == 20
+
+
+async def test_a_double_click_on_pay_without_a_key_makes_one_order(shop: Shop) -> None:
+    caspian = await shop.book("Prince Caspian", stock=10)
+    ann = await shop.customer()
+    await shop.add_to_cart(ann, caspian, 2)
+
+    results = await asyncio.gather(
+        *(shop.checkout(ann, "pm_card_visa") for _ in range(5)), return_exceptions=True
+    )
+
+    outcomes = Counter(type(r).__name__ for r in results)
+    assert outcomes == {"CheckoutResult": 1, "CartEmpty": 4}, outcomes
+    assert await shop.stock_of(caspian) == 8
+    assert len(await shop.orders_of(ann)) == 1

@@ -192,3 +192,27 @@ def test_lines_are_in_ascending_product_id_whatever_the_order_of_adding() -> Non
 
     assert [line.product_id for line in lines] == [1, 2, 5, 7, 11]
     assert [line.quantity for line in lines] == [1, 2, 5, 7, 11]
+
+
+def test_taking_all_lines_empties_the_cart_in_product_order() -> None:
+    cart = Cart(user_id=1)
+    cart.add(make_product(id=9, stock=5), 2, NOW)
+    cart.add(make_product(id=3, stock=5), 1, NOW)
+
+    taken = cart.take_all()
+
+    assert [(line.product_id, line.quantity) for line in taken] == [(3, 1), (9, 2)]
+    assert cart.is_empty
+    assert cart.updated_at == NOW
+
+
+def test_lines_put_back_merge_with_what_was_added_since_without_a_stock_check() -> None:
+    cart = Cart(user_id=1, updated_at=NOW)
+    cart.add(make_product(id=3, stock=1), 1, NOW)
+
+    cart.put_back(3, 4)
+    cart.put_back(7, 2)
+
+    assert {pid: item.quantity for pid, item in cart.items.items()} == {3: 5, 7: 2}
+    with pytest.raises(InvalidValue):
+        cart.put_back(7, 0)
