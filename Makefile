@@ -21,7 +21,12 @@ $(STAMP): pyproject.toml requirements.lock
 run: install
 	$(BIN)/bookshop db upgrade
 	$(BIN)/bookshop seed-demo
-	$(BIN)/bookshop serve --host $(HOST) --port $(PORT)
+	@$(BIN)/bookshop serve --host $(HOST) --port $(PORT) & server=$$!; \
+	trap 'kill -TERM $$server 2>/dev/null; wait $$server' INT TERM; \
+	if $(BIN)/bookshop wait-ready http://$(HOST):$(PORT)/health; then \
+	  echo "Bookshop API is up: http://$(HOST):$(PORT)  (docs: http://$(HOST):$(PORT)/schema; Ctrl-C stops it)"; \
+	else kill -TERM $$server; fi; \
+	wait $$server
 
 test: install lint typecheck pytest
 

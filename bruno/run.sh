@@ -106,19 +106,7 @@ say "serving on $BASE_URL (log: var/bruno/server.log)"
 "$BOOKSHOP" serve --host 127.0.0.1 --port "$PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 
-ready=""
-for _ in $(seq 1 60); do
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    cat "$WORK/server.log" >&2
-    die "the server exited before answering"
-  fi
-  if curl -fs -o /dev/null --max-time 2 "$BASE_URL/health"; then
-    ready=yes
-    break
-  fi
-  sleep 0.5
-done
-if [[ -z "$ready" ]]; then
+if ! "$BOOKSHOP" wait-ready "$BASE_URL/health" --timeout 30; then
   tail -n 50 "$WORK/server.log" >&2
   die "GET /health did not answer 200 within 30 s"
 fi

@@ -41,6 +41,9 @@ class Settings:
     currency: str = "usd"
     pending_order_ttl_seconds: int = 1800
     db_pool_size: int = 10
+    forwarded_allow_ips: str | None = None
+    """Addresses of the load balancers whose X-Forwarded-For is trusted (uvicorn's setting); unset,
+    the peer address is the client address, which is what the auth rate limit counts."""
 
     @property
     def uses_memory_store(self) -> bool:
@@ -79,6 +82,7 @@ class Settings:
             currency=_currency(reader.text("CURRENCY") or "usd"),
             pending_order_ttl_seconds=reader.integer("PENDING_ORDER_TTL_SECONDS", 1800, minimum=1),
             db_pool_size=reader.integer("DB_POOL_SIZE", 10, minimum=1),
+            forwarded_allow_ips=reader.text("FORWARDED_ALLOW_IPS"),
         )
         if settings.is_production and settings.stripe_secret_key and not reader.text("STRIPE_WEBHOOK_SECRET"):
             raise ConfigurationError("STRIPE_WEBHOOK_SECRET is required in production when Stripe is used")

@@ -19,6 +19,7 @@ from entrypoints.http.catalog import CatalogController
 from entrypoints.http.health import health
 from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.request_context import RequestContextMiddleware
 from entrypoints.http.security import AUTH_ATTEMPT_LIMITER, BearerAuthMiddleware
 from entrypoints.http.shopping import CartController, CheckoutController, OrderController
 from entrypoints.http.webhooks import stripe_webhook
@@ -68,7 +69,7 @@ def create_app(container: Container) -> Litestar:
         finally:
             await close_container(container)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             AuthController,
             CatalogController,
@@ -91,8 +92,11 @@ def create_app(container: Container) -> Litestar:
         state=State({AUTH_ATTEMPT_LIMITER: container.limit_auth_attempts()}),
         request_max_body_size=MAX_REQUEST_BODY_BYTES,
         return_dto=None,
+        logging_config=None,  # logging is the entrypoint's to set up (entrypoints.logs), not the app's
         debug=False,
     )
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    return app
 
 
 def _version() -> str:

@@ -1,0 +1,75 @@
+"""Logging: one JSON object per line in production (for the log shipper), readable text elsewhere.
+
+Every record carries the request id of the request it belongs to. Nothing here ever formats a
+header, a body or a query string: tokens and passwords cannot reach the logs through it."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+ACCESS_LOGGER = "bookshop.access"
+
+# Attributes every LogRecord has; anything else on a record was passed as `extra=` and is kept.
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+_NOT_FIELDS = _STANDARD | {"color_message"}  # uvicorn's copy of its message with terminal colours
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": record.process,
+        }
+        entry.update({k: v for k, v in record.__dict__.items() if k not in _NOT_FIELDS and v is not None})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        extras = {k: v for k, v in record.__dict__.items() if k not in _NOT_FIELDS | {"request_id"}}
+        record.request_id = getattr(record, "request_id", None) or "-"
+        line = super().format(record)
+        return f"{line} {' '.join(f'{k}={v}' for k, v in extras.items())}" if extras else line
+
+
+def logging_config(*, json_lines: bool, level: str = "INFO") -> dict[str, Any]:
+    """A dictConfig for the app and for uvicorn (its own access log is off: ours replaces it)."""
+    formatter = {"()": f"{__name__}.JsonFormatter"} if json_lines else {"()": f"{__name__}.TextFormatter"}
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": "default",
+        "filters": ["request_id"],
+        "stream": "ext://sys.stdout",
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": f"{__name__}.RequestIdFilter"}},
+        "formatters": {"default": formatter},
+        "handlers": {"default": handler},
+        "root": {"handlers": ["default"], "level": level},
+        "loggers": {
+            "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
+            "uvicorn.error": {"handlers": ["default"], "level": level, "propagate": False},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        },
+    }

@@ -1,0 +1,207 @@
+"""The shop as operators run it: `bookshop serve --workers 2` on PostgreSQL (and Redis), hit from
+many connections at once. Both workers must serve, and share what must be shared."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis import Redis
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+ADMIN = ("staff@example.com", "staff password")
+pytestmark = pytest.mark.backends("postgres")
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    log: Path
+
+    def pids_that_served(self, path: str) -> set[int]:
+        pids = set()
+        for line in self.log.read_text().splitlines():
+            if line.startswith("{"):
+                entry = json.loads(line)
+                if entry.get("logger") == "bookshop.access" and entry.get("path") == path:
+                    pids.add(int(entry["pid"]))
+        return pids
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(database_url: str, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "APP_ENV": "production",
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": "workers-test-secret-0123456789abcdefghijklmnop",
+        **extra,
+    }
+
+
+def _bookshop(env: dict[str, str], *args: str) -> None:
+    subprocess.run(  # noqa: S603 - our own command
+        [sys.executable, "-m", "entrypoints.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def serve(database_url: str, tmp_path: Path) -> Iterator[Any]:
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(**settings: str) -> Server:
+        env = _env(database_url, **settings)
+        _bookshop(env, "create-admin", ADMIN[0], "--password", ADMIN[1])
+        port, log = _free_port(), tmp_path / f"server-{len(started)}.log"
+        with log.open("wb") as output:
+            started.append(
+                subprocess.Popen(  # noqa: S603
+                    [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port), "--workers", "2"],
+                    cwd=PROJECT_ROOT,
+                    env=env,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        _bookshop(env, "wait-ready", f"http://127.0.0.1:{port}/health", "--timeout", "60")
+        return Server(url=f"http://127.0.0.1:{port}", log=log)
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.wait(timeout=40)
+
+
+@pytest.fixture
+async def fresh_connections() -> AsyncIterator[httpx.AsyncClient]:
+    """No keep-alive: every request opens its own connection, so the kernel spreads them over the
+    workers, as a load balancer would."""
+    limits = httpx.Limits(max_keepalive_connections=0, max_connections=100)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        yield client
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(REDIS_URL is None, reason="needs TEST_REDIS_URL (CI sets it and refuses skips)")
+async def test_two_workers_share_the_auth_rate_limit_through_redis(
+    serve: Any, fresh_connections: httpx.AsyncClient
+) -> None:
+    assert REDIS_URL is not None
+    Redis.from_url(REDIS_URL).delete("bookshop:attempts:auth:127.0.0.1")  # a window left by an earlier run
+    server: Server = serve(REDIS_URL=REDIS_URL, AUTH_RATE_LIMIT="5")
+    statuses: Counter[int] = Counter()
+
+    # Bursts until both workers have answered: the kernel alone decides which one accepts a
+    # connection, and a single short burst may all land on one.
+    while len(server.pids_that_served("/auth/login")) < 2 and statuses.total() < 200:
+        answers = await asyncio.gather(
+            *(
+                fresh_connections.post(
+                    f"{server.url}/auth/login", json={"email": "x@example.com", "password": "guess"}
+                )
+                for _ in range(20)
+            )
+        )
+        statuses.update(a.status_code for a in answers)
+
+    assert len(server.pids_that_served("/auth/login")) == 2
+    assert statuses[401] == 5  # one budget of 5 a minute, however the attempts were spread
+    assert statuses[429] == statuses.total() - 5
+
+
+async def test_thirty_buyers_through_two_workers_buy_exactly_the_five_books(
+    serve: Any, fresh_connections: httpx.AsyncClient
+) -> None:
+    server: Server = serve(AUTH_RATE_LIMIT="0")
+    http = fresh_connections
+    admin = await _log_in(http, server, *ADMIN)
+    created = await http.post(
+        f"{server.url}/admin/products",
+        json={
+            "title": "The Last Battle",
+            "series": "NARNIA",
+            "author": "C. S. Lewis",
+            "price_cents": 799,
+            "stock": 5,
+        },
+        headers=admin,
+    )
+    product_id = created.json()["id"]
+    buyers = await asyncio.gather(*(_buyer(http, server, n, product_id) for n in range(30)))
+
+    answers = await asyncio.gather(
+        *(
+            http.post(f"{server.url}/checkout", json={"payment_method_id": "pm_card_visa"}, headers=b)
+            for b in buyers
+        )
+    )
+
+    assert Counter(a.status_code for a in answers) == {201: 5, 409: 25}
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {"insufficient_stock"}
+    assert {a.json()["status"] for a in answers if a.status_code == 201} == {"PAID"}
+    stock = await http.get(f"{server.url}/admin/products", params={"limit": 100}, headers=admin)
+    assert [p["stock"] for p in stock.json()["items"] if p["id"] == product_id] == [0]
+    paid = await http.get(f"{server.url}/admin/orders", params={"status": "PAID"}, headers=admin)
+    assert paid.json()["total"] == 5
+    assert len(server.pids_that_served("/checkout")) == 2
+
+
+async def test_fifty_deliveries_through_two_workers_all_count(
+    serve: Any, fresh_connections: httpx.AsyncClient
+) -> None:
+    server: Server = serve(AUTH_RATE_LIMIT="0")
+    http = fresh_connections
+    admin = await _log_in(http, server, *ADMIN)
+    product = (
+        await http.post(
+            f"{server.url}/admin/products",
+            json={"title": "Prince Caspian", "series": "NARNIA", "author": "C. S. Lewis", "price_cents": 799},
+            headers=admin,
+        )
+    ).json()
+    path = f"/admin/products/{product['id']}/stock"
+
+    answers = await asyncio.gather(
+        *(http.patch(f"{server.url}{path}", json={"delta": 1}, headers=admin) for _ in range(50))
+    )
+
+    assert {a.status_code for a in answers} == {200}
+    assert max(a.json()["stock"] for a in answers) == 50
+    assert len(server.pids_that_served(path)) == 2
+
+
+async def _log_in(http: httpx.AsyncClient, server: Server, email: str, password: str) -> dict[str, str]:
+    response = await http.post(f"{server.url}/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def _buyer(http: httpx.AsyncClient, server: Server, n: int, product_id: int) -> dict[str, str]:
+    email, password = f"buyer{n}@example.com", "correct horse battery"
+    signed_up = await http.post(f"{server.url}/auth/signup", json={"email": email, "password": password})
+    assert signed_up.status_code == 201, signed_up.text
+    headers = await _log_in(http, server, email, password)
+    added = await http.post(f"{server.url}/cart/add", json={"product_id": product_id}, headers=headers)
+    assert added.status_code == 200, added.text
+    return headers
