@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck layers pytest lock clean
+.PHONY: install run test lint typecheck layers pytest bench lock clean
 
 install: $(STAMP)
 
@@ -42,6 +42,10 @@ layers: install
 
 pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# How fast the shop is against a bare Litestar endpoint: PostgreSQL at 127.0.0.1:5432, wrk (see bench/README.md).
+bench: install
+	PYTHONPATH=. $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Regenerate the pins from pyproject.toml in a scratch environment.
 lock:

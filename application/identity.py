@@ -11,6 +11,7 @@ from application.errors import (
     InvalidRefreshToken,
 )
 from application.ports import Clock, PasswordHasher, TokenService, UnitOfWork, UnitOfWorkFactory
+from application.queries import UserQueries
 from domain.errors import InvalidValue
 from domain.identity import RefreshToken, User, check_password_policy, normalize_email
 
@@ -169,16 +170,15 @@ class Authenticate:
     """Who is calling: the user behind a valid access token, as the database knows them now.
 
     Role and activity come from the database, not the token, so a demotion or a deactivation
-    takes effect on the very next request."""
+    takes effect on the very next request. A read, so it takes the read side (no transaction)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, tokens: TokenService) -> None:
-        self._uow = uow
+    def __init__(self, users: UserQueries, tokens: TokenService) -> None:
+        self._users = users
         self._tokens = tokens
 
     async def __call__(self, access_token: str) -> User:
         claims = self._tokens.read_access_token(access_token)
-        async with self._uow() as uow:
-            user = await uow.users.get(claims.user_id)
+        user = await self._users.get_user(claims.user_id)
         if user is None:
             raise InvalidAccessToken("the account behind this token no longer exists")
         user.ensure_active()

@@ -122,3 +122,7 @@ class UserQueries(Protocol):
     async def list_users(self, page: PageRequest, *, is_active: bool | None = None) -> Page[User]:
         """Users by id."""
         ...
+
+    async def get_user(self, user_id: int) -> User | None:
+        """The user as committed now (who is calling, on every authenticated request)."""
+        ...

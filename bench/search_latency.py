@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.queries import SqlCatalogQueries, search_statement
 from application.queries import PageRequest, ProductFilters, ProductSort, SearchTerms
+from bench.scratch import run_outside_transaction
 from entrypoints.settings import normalize_database_url
 from tests.databases import migrate
 from tests.db.test_search_plan import SEED
@@ -27,14 +28,6 @@ QUERIES = ["philosopher", "harry potter", "rowling", "lantern mirror", "potter s
 SIZES = (1_000, 100_000)
 RUNS = 200
 SCRATCH = "bookshop_bench_search"
-
-
-async def _admin(url: str, sql: str) -> None:
-    engine = create_engine(url, pool_size=1)
-    async with engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.exec_driver_sql(sql)
-    await engine.dispose()
 
 
 def _indexes(plan: Any) -> set[str]:
@@ -50,7 +43,7 @@ async def measure(url: str, size: int) -> None:
     engine = create_engine(url, pool_size=2)
     async with engine.begin() as conn:
         await conn.execute(text("TRUNCATE products RESTART IDENTITY CASCADE"))
-        await conn.execute(SEED, {"size": size})
+        await conn.execute(SEED, {"size": size, "stock_floor": 0})
         await conn.execute(
             text(
                 "INSERT INTO products (title, series, author, price_cents, stock, is_active, created_at) "
@@ -98,14 +91,14 @@ async def main() -> None:
     server = make_url(normalize_database_url(parser.parse_args().url))
     maintenance = server.render_as_string(hide_password=False)
     scratch = server.set(database=SCRATCH).render_as_string(hide_password=False)
-    await _admin(maintenance, f"DROP DATABASE IF EXISTS {SCRATCH}")
-    await _admin(maintenance, f"CREATE DATABASE {SCRATCH}")
+    await run_outside_transaction(maintenance, f"DROP DATABASE IF EXISTS {SCRATCH}")
+    await run_outside_transaction(maintenance, f"CREATE DATABASE {SCRATCH}")
     try:
         migrate(scratch)
         for size in SIZES:
             await measure(scratch, size)
     finally:
-        await _admin(maintenance, f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
+        await run_outside_transaction(maintenance, f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
 
 
 if __name__ == "__main__":

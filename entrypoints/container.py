@@ -12,6 +12,7 @@ from dependency_injector import containers, providers
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.caching.catalog import CachedCatalogQueries
 from adapters.memory.attempt_counter import MemoryAttemptCounter
 from adapters.memory.probe import MemoryDatabaseProbe
 from adapters.memory.queries import MemoryCatalogQueries, MemoryOrderQueries, MemoryUserQueries
@@ -23,6 +24,7 @@ from adapters.payments.test_provider import BuiltInTestPaymentProvider
 from adapters.redis.attempt_counter import RedisAttemptCounter
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_tokens import JwtTokenService
+from adapters.sqlalchemy.count_cache import CountCache
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.probe import SqlDatabaseProbe
 from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlOrderQueries, SqlUserQueries
@@ -43,6 +45,7 @@ from application.identity import (
 )
 from application.payments import ExpirePendingOrders, SettlePayment
 from application.ports import PaymentProvider
+from application.queries import CatalogQueries
 from application.rate_limits import LimitAuthAttempts
 from entrypoints.settings import AppEnv, Settings
 
@@ -59,6 +62,13 @@ def _redis(settings: Settings) -> Redis:
     if settings.redis_url is None:
         raise ValueError("REDIS_URL is not set")
     return Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+
+
+def _cached_catalog(stored: CatalogQueries, settings: Settings) -> CatalogQueries:
+    """The public catalogue from memory for a couple of seconds, unless turned off (tests do)."""
+    if settings.catalog_cache_seconds <= 0:
+        return stored
+    return CachedCatalogQueries(stored, fresh_for=settings.catalog_cache_seconds)
 
 
 def _engine(settings: Settings) -> AsyncEngine:
@@ -114,11 +124,16 @@ class Container(containers.DeclarativeContainer):
         redis=providers.Singleton(RedisAttemptCounter, redis),
         memory=providers.Singleton(MemoryAttemptCounter),
     )
-    catalog_queries = providers.Selector(
+    stored_catalog_queries = providers.Selector(
         providers.Callable(_store_kind, settings),
-        sqlalchemy=providers.Singleton(SqlCatalogQueries, engine),
+        sqlalchemy=providers.Singleton(
+            SqlCatalogQueries,
+            engine,
+            providers.Singleton(CountCache, settings.provided.catalog_count_cache_seconds),
+        ),
         memory=providers.Singleton(MemoryCatalogQueries, memory_store),
     )
+    catalog_queries = providers.Singleton(_cached_catalog, stored_catalog_queries, settings)
     order_queries = providers.Selector(
         providers.Callable(_store_kind, settings),
         sqlalchemy=providers.Singleton(SqlOrderQueries, engine),
@@ -150,7 +165,7 @@ class Container(containers.DeclarativeContainer):
         RefreshSession, uow=unit_of_work.provider, tokens=tokens, sessions=sessions, clock=clock
     )
     log_out = providers.Singleton(LogOut, uow=unit_of_work.provider, tokens=tokens, clock=clock)
-    authenticate = providers.Singleton(Authenticate, uow=unit_of_work.provider, tokens=tokens)
+    authenticate = providers.Singleton(Authenticate, users=user_queries, tokens=tokens)
     create_admin = providers.Singleton(
         CreateAdmin, uow=unit_of_work.provider, hasher=password_hasher, clock=clock
     )

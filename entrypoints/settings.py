@@ -40,7 +40,13 @@ class Settings:
     stripe_api_base: str | None = None
     currency: str = "usd"
     pending_order_ttl_seconds: int = 1800
-    db_pool_size: int = 10
+    db_pool_size: int = 20
+    catalog_cache_seconds: int = 1
+    """How long each worker keeps a public catalogue page fresh (as a response and as a query
+    result); a stale one is served for up to 10 s more while it reloads (see CachedCatalogQueries).
+    0 turns caching off."""
+    catalog_count_cache_seconds: float = 5.0
+    """How long an expensive product-page total may be reused (see CountCache); 0 turns it off."""
     forwarded_allow_ips: str | None = None
     """Addresses of the load balancers whose X-Forwarded-For is trusted (uvicorn's setting); unset,
     the peer address is the client address, which is what the auth rate limit counts."""
@@ -81,8 +87,10 @@ class Settings:
             stripe_api_base=reader.text("STRIPE_API_BASE"),
             currency=_currency(reader.text("CURRENCY") or "usd"),
             pending_order_ttl_seconds=reader.integer("PENDING_ORDER_TTL_SECONDS", 1800, minimum=1),
-            db_pool_size=reader.integer("DB_POOL_SIZE", 10, minimum=1),
+            db_pool_size=reader.integer("DB_POOL_SIZE", 20, minimum=1),
             forwarded_allow_ips=reader.text("FORWARDED_ALLOW_IPS"),
+            catalog_cache_seconds=reader.integer("CATALOG_CACHE_SECONDS", 1, minimum=0),
+            catalog_count_cache_seconds=reader.integer("CATALOG_COUNT_CACHE_SECONDS", 5, minimum=0),
         )
         if settings.is_production and settings.stripe_secret_key and not reader.text("STRIPE_WEBHOOK_SECRET"):
             raise ConfigurationError("STRIPE_WEBHOOK_SECRET is required in production when Stripe is used")

@@ -113,6 +113,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "database_url": database_url,
         "jwt_secret": TEST_JWT_SECRET,
         "auth_rate_limit": 0,
+        "catalog_cache_seconds": 0,  # every answer fresh at once; the caches have tests of their own
+        "catalog_count_cache_seconds": 0,
         "db_pool_size": 5,
     }
     values.update(overrides)

@@ -97,3 +97,7 @@ class MemoryUserQueries:
             u for u in self._store.committed.users.values() if is_active is None or u.is_active is is_active
         )
         return _page(sorted(chosen, key=lambda u: u.id or 0), page)
+
+    async def get_user(self, user_id: int) -> User | None:
+        user = self._store.committed.users.get(user_id)
+        return replace(user) if user else None

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Hashable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.sqlalchemy.engine import READ_ONLY
+from adapters.sqlalchemy.count_cache import CountCache
+from adapters.sqlalchemy.engine import READ_ONLY, lost_the_database
 from adapters.sqlalchemy.repositories import load_orders, product_from_row, user_from_row
 from adapters.sqlalchemy.tables import orders, products, users
+from application.errors import StoreUnavailable
 from application.queries import Page, PageRequest, ProductFilters, ProductSort, SearchTerms
 from domain.catalog import Product, Series
 from domain.identity import User
@@ -29,8 +32,19 @@ _ORDER: dict[ProductSort, Sequence[ColumnElement[Any]]] = {
 
 @asynccontextmanager
 async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    async with engine.connect() as conn:
-        yield await conn.execution_options(**{READ_ONLY: True})
+    """A connection for reads. On PostgreSQL it runs in autocommit: no BEGIN and ROLLBACK round
+    trips around what is one or two SELECTs. SQLite reads begin DEFERRED (they wait for no writer).
+    A database out of reach is StoreUnavailable (503), as in the unit of work."""
+    options: dict[str, object] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    try:
+        async with engine.connect() as conn:
+            yield await conn.execution_options(**options)
+    except Exception as error:
+        if lost_the_database(error):
+            raise StoreUnavailable() from error
+        raise
 
 
 def _contains(column: ColumnElement[str], lowered: str) -> ColumnElement[bool]:
@@ -41,7 +55,7 @@ def _contains(column: ColumnElement[str], lowered: str) -> ColumnElement[bool]:
 def _product_conditions(filters: ProductFilters) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if filters.is_active is not None:
-        conditions.append(products.c.is_active.is_(filters.is_active))
+        conditions.append(products.c.is_active == filters.is_active)  # `IS true` could not use an index
     if filters.series is not None:
         conditions.append(products.c.series == filters.series.value)
     if filters.author:
@@ -58,14 +72,24 @@ def _product_conditions(filters: ProductFilters) -> list[ColumnElement[bool]]:
 
 
 async def _page(
-    conn: AsyncConnection, query: Select[Any], conditions: Sequence[ColumnElement[bool]], page: PageRequest
+    conn: AsyncConnection,
+    query: Select[Any],
+    conditions: Sequence[ColumnElement[bool]],
+    page: PageRequest,
+    *,
+    counts: CountCache,
+    count_key: Hashable,
 ) -> tuple[list[Product], int]:
     rows = (await conn.execute(query.limit(page.limit).offset(page.offset))).all()
     items = [product_from_row(row) for row in rows]
     if len(rows) < page.limit and (rows or page.offset == 0):
         return items, page.offset + len(rows)  # the last page tells its own total: no count needed
-    total = await conn.scalar(select(func.count()).select_from(products).where(*conditions))
-    return items, int(total or 0)
+    total = counts.get(count_key)
+    if total is None:
+        started = time.perf_counter()
+        total = int(await conn.scalar(select(func.count()).select_from(products).where(*conditions)) or 0)
+        counts.put(count_key, total, time.perf_counter() - started)
+    return items, total
 
 
 def search_statement(
@@ -73,7 +97,7 @@ def search_statement(
 ) -> tuple[Select[Any], list[ColumnElement[bool]]]:
     """Each word must be in lower(title) or lower(author): on PostgreSQL each such pair is a
     BitmapOr over the two trigram indexes. Titles holding every word sort first, then by id."""
-    conditions: list[ColumnElement[bool]] = [products.c.is_active.is_(True)]
+    conditions: list[ColumnElement[bool]] = [products.c.is_active == True]  # noqa: E712 - SQL, not Python
     conditions += [
         or_(_contains(products.c.title, word), _contains(products.c.author, word)) for word in terms.words
     ]
@@ -85,8 +109,9 @@ def search_statement(
 
 
 class SqlCatalogQueries:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, counts: CountCache | None = None) -> None:
         self._engine = engine
+        self._counts = counts or CountCache(ttl_seconds=0)
 
     async def list_products(
         self, filters: ProductFilters, sort: ProductSort, page: PageRequest
@@ -94,7 +119,9 @@ class SqlCatalogQueries:
         conditions = _product_conditions(filters)
         query = select(products).where(*conditions).order_by(*_ORDER[sort])
         async with read_connection(self._engine) as conn:
-            items, total = await _page(conn, query, conditions, page)
+            items, total = await _page(
+                conn, query, conditions, page, counts=self._counts, count_key=("list", filters)
+            )
         return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
     async def search_products(
@@ -102,7 +129,9 @@ class SqlCatalogQueries:
     ) -> Page[Product]:
         query, conditions = search_statement(terms, series)
         async with read_connection(self._engine) as conn:
-            items, total = await _page(conn, query, conditions, page)
+            items, total = await _page(
+                conn, query, conditions, page, counts=self._counts, count_key=("search", terms, series)
+            )
         return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
     async def get_active_product(self, product_id: int) -> Product | None:
@@ -163,3 +192,8 @@ class SqlUserQueries:
             items = [user_from_row(row) for row in rows]
             total = await conn.scalar(select(func.count()).select_from(users).where(*conditions))
         return Page(items=items, total=int(total or 0), limit=page.limit, offset=page.offset)
+
+    async def get_user(self, user_id: int) -> User | None:
+        async with read_connection(self._engine) as conn:
+            row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
+        return user_from_row(row) if row else None

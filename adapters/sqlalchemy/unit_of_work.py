@@ -3,9 +3,10 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sqlalchemy.engine import UNREACHABLE, lost_the_database
 from adapters.sqlalchemy.repositories import (
     SqlCartRepository,
     SqlIdempotencyKeyRepository,
@@ -16,8 +17,6 @@ from adapters.sqlalchemy.repositories import (
     SqlUserRepository,
 )
 from application.errors import StoreUnavailable
-
-_UNREACHABLE = (OperationalError, OSError, TimeoutError)
 
 
 class SqlUnitOfWork:
@@ -30,7 +29,7 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         try:
             conn = await self._engine.connect()
-        except _UNREACHABLE as error:
+        except UNREACHABLE as error:
             raise StoreUnavailable() from error
         self._conn = conn
         self.users = SqlUserRepository(conn)
@@ -54,11 +53,11 @@ class SqlUnitOfWork:
         try:
             if conn.in_transaction():
                 await conn.rollback()
-        except (*_UNREACHABLE, DBAPIError):
+        except (*UNREACHABLE, DBAPIError):
             await conn.invalidate()
         finally:
             await conn.close()
-        if isinstance(exc, _UNREACHABLE) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        if exc is not None and lost_the_database(exc):
             raise StoreUnavailable() from exc
 
     async def commit(self) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Router, get, patch, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
 from application.accounts import SetUserStatus
@@ -23,7 +22,18 @@ from domain.identity import Role, User
 from entrypoints.http.bodies import StrictBody
 from entrypoints.http.catalog import product_page
 from entrypoints.http.openapi import BEARER
-from entrypoints.http.parameters import MAX_ID, Flag, Id, Sort, page_request, product_filters
+from entrypoints.http.parameters import (
+    DEFAULT_LIMIT,
+    MAX_ID,
+    Author,
+    Cents,
+    Flag,
+    Id,
+    Limit,
+    Offset,
+    SeriesFilter,
+    Sort,
+)
 from entrypoints.http.problems import problems
 from entrypoints.http.schemas.accounts import UpdateUserRequest, UserPage
 from entrypoints.http.schemas.catalog import (
@@ -44,10 +54,6 @@ GUARDED = (401, 403)
 
 class AdminProductController(Controller):
     path = "/products"
-    dependencies = {
-        "page": Provide(page_request, sync_to_thread=False),
-        "filters": Provide(product_filters, sync_to_thread=False),
-    }
 
     @post("/", status_code=201, responses=problems(400, *GUARDED), dto=StrictBody[CreateProductRequest])
     async def create(
@@ -68,15 +74,29 @@ class AdminProductController(Controller):
     @get("/", responses=problems(400, *GUARDED))
     async def list_products(
         self,
-        catalog_queries: NamedDependency[CatalogQueries],
-        page: NamedDependency[PageRequest],
-        filters: NamedDependency[ProductFilters],
-        sort: Sort = ProductSort.ID,
+        *,
+        stored_catalog_queries: NamedDependency[CatalogQueries],
+        series: SeriesFilter = None,
+        author: Author = None,
+        min_price_cents: Cents = None,
+        max_price_cents: Cents = None,
+        in_stock: Flag = None,
         is_active: Flag = None,
+        sort: Sort = ProductSort.ID,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
     ) -> ProductPage:
-        """Every product, withdrawn ones included (filter with `is_active`)."""
-        chosen = replace(filters, is_active=is_active)
-        return product_page(await catalog_queries.list_products(chosen, sort, page))
+        """Every product, withdrawn ones included (filter with `is_active`); never from a cache."""
+        filters = ProductFilters(
+            series=series,
+            author=author,
+            min_price_cents=min_price_cents,
+            max_price_cents=max_price_cents,
+            in_stock=in_stock,
+            is_active=is_active,
+        )
+        page = PageRequest(limit=limit, offset=offset)
+        return product_page(await stored_catalog_queries.list_products(filters, sort, page))
 
     @patch("/{product_id:int}", responses=problems(400, *GUARDED, 404), dto=StrictBody[UpdateProductRequest])
     async def update(
@@ -110,33 +130,34 @@ class AdminProductController(Controller):
 
 class AdminOrderController(Controller):
     path = "/orders"
-    dependencies = {"page": Provide(page_request, sync_to_thread=False)}
 
     @get("/", responses=problems(400, *GUARDED))
     async def list_orders(
         self,
         order_queries: NamedDependency[OrderQueries],
-        page: NamedDependency[PageRequest],
         status: StatusFilter = None,
         user_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
     ) -> OrderPage:
         """Every order, newest first; filter by status or customer."""
+        page = PageRequest(limit=limit, offset=offset)
         return order_page(await order_queries.list_orders(page, user_id=user_id, status=status))
 
 
 class AdminUserController(Controller):
     path = "/users"
-    dependencies = {"page": Provide(page_request, sync_to_thread=False)}
 
     @get("/", responses=problems(400, *GUARDED))
     async def list_users(
         self,
         user_queries: NamedDependency[UserQueries],
-        page: NamedDependency[PageRequest],
         is_active: Flag = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
     ) -> UserPage:
         """Accounts by id."""
-        found = await user_queries.list_users(page, is_active=is_active)
+        found = await user_queries.list_users(PageRequest(limit=limit, offset=offset), is_active=is_active)
         return UserPage(
             items=[UserResponse.of(user) for user in found.items],
             total=found.total,

@@ -20,6 +20,7 @@ from entrypoints.http.health import health
 from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.request_context import RequestContextMiddleware
+from entrypoints.http.response_cache import RESPONSE_CACHE_STORE, BoundedMemoryStore, response_cache_config
 from entrypoints.http.security import AUTH_ATTEMPT_LIMITER, BearerAuthMiddleware
 from entrypoints.http.shopping import CartController, CheckoutController, OrderController
 from entrypoints.http.webhooks import stripe_webhook
@@ -45,6 +46,7 @@ def _use_cases(container: Container) -> dict[str, Provide]:
         "log_out": _provide(container.log_out),
         "database_probe": _provide(container.database_probe),
         "catalog_queries": _provide(container.catalog_queries),
+        "stored_catalog_queries": _provide(container.stored_catalog_queries),
         "user_queries": _provide(container.user_queries),
         "create_product": _provide(container.create_product),
         "update_product": _provide(container.update_product),
@@ -91,6 +93,8 @@ def create_app(container: Container) -> Litestar:
         lifespan=[lifespan],
         state=State({AUTH_ATTEMPT_LIMITER: container.limit_auth_attempts()}),
         request_max_body_size=MAX_REQUEST_BODY_BYTES,
+        response_cache_config=response_cache_config(container.settings().catalog_cache_seconds),
+        stores={RESPONSE_CACHE_STORE: BoundedMemoryStore()},
         return_dto=None,
         logging_config=None,  # logging is the entrypoint's to set up (entrypoints.logs), not the app's
         debug=False,

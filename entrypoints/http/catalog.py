@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from application.errors import NotFound
 from application.queries import CatalogQueries, Page, PageRequest, ProductFilters, ProductSort, SearchTerms
 from domain.catalog import Product
-from entrypoints.http.parameters import Id, SeriesFilter, Sort, page_request, product_filters
+from entrypoints.http.parameters import (
+    DEFAULT_LIMIT,
+    Author,
+    Cents,
+    Flag,
+    Id,
+    Limit,
+    Offset,
+    SeriesFilter,
+    Sort,
+)
 from entrypoints.http.problems import problems
 from entrypoints.http.schemas.catalog import ProductPage, ProductResponse
 from entrypoints.http.security import PUBLIC
@@ -28,31 +37,45 @@ def product_page(page: Page[Product]) -> ProductPage:
 
 
 class CatalogController(Controller):
+    """Public. With CATALOG_CACHE_SECONDS set, answered from each worker's memory, as finished
+    responses (entrypoints.http.response_cache) in front of cached query results
+    (adapters.caching.catalog): a page is normally a second or two old, and up to about 12 s while
+    the database is slow (the last good page is served meanwhile)."""
+
     path = "/products"
     tags = ["products"]
     opt = {PUBLIC: True}
-    dependencies = {
-        "page": Provide(page_request, sync_to_thread=False),
-        "filters": Provide(product_filters, sync_to_thread=False),
-    }
 
-    @get("/", responses=problems(400))
+    @get("/", responses=problems(400), cache=True)
     async def list_products(
         self,
+        *,
         catalog_queries: NamedDependency[CatalogQueries],
-        page: NamedDependency[PageRequest],
-        filters: NamedDependency[ProductFilters],
+        series: SeriesFilter = None,
+        author: Author = None,
+        min_price_cents: Cents = None,
+        max_price_cents: Cents = None,
+        in_stock: Flag = None,
         sort: Sort = ProductSort.ID,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
     ) -> ProductPage:
         """Products on sale, filtered and sorted; ties are always broken by id."""
-        shown = replace(filters, is_active=True)
-        return product_page(await catalog_queries.list_products(shown, sort, page))
+        filters = ProductFilters(
+            series=series,
+            author=author,
+            min_price_cents=min_price_cents,
+            max_price_cents=max_price_cents,
+            in_stock=in_stock,
+            is_active=True,
+        )
+        page = PageRequest(limit=limit, offset=offset)
+        return product_page(await catalog_queries.list_products(filters, sort, page))
 
-    @get("/search", responses=problems(400))
+    @get("/search", responses=problems(400), cache=True)
     async def search(
         self,
         catalog_queries: NamedDependency[CatalogQueries],
-        page: NamedDependency[PageRequest],
         q: Annotated[
             str,
             QueryParameter(
@@ -62,11 +85,14 @@ class CatalogController(Controller):
             ),
         ],
         series: SeriesFilter = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
     ) -> ProductPage:
         """Search the products on sale by title and author."""
+        page = PageRequest(limit=limit, offset=offset)
         return product_page(await catalog_queries.search_products(SearchTerms.parse(q), page, series=series))
 
-    @get("/{product_id:int}", responses=problems(400, 404))
+    @get("/{product_id:int}", responses=problems(400, 404), cache=True)
     async def show(self, catalog_queries: NamedDependency[CatalogQueries], product_id: Id) -> ProductResponse:
         """One product on sale; a product withdrawn from sale is not found."""
         product = await catalog_queries.get_active_product(product_id)

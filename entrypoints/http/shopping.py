@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from application.cart import AddToCart, RemoveFromCart, ViewCart
@@ -16,7 +16,7 @@ from domain.identity import User
 from domain.ordering import Order, OrderStatus
 from entrypoints.http.bodies import OptionalStrictBody, StrictBody
 from entrypoints.http.openapi import BEARER, OptionalBodyOperation
-from entrypoints.http.parameters import Id, page_request
+from entrypoints.http.parameters import DEFAULT_LIMIT, Id, Limit, Offset
 from entrypoints.http.problems import problems
 from entrypoints.http.schemas.catalog import given
 from entrypoints.http.schemas.shopping import (
@@ -125,17 +125,18 @@ class OrderController(Controller):
     path = "/orders"
     tags = ["orders"]
     security = BEARER
-    dependencies = {"page": Provide(page_request, sync_to_thread=False)}
 
     @get("/me", responses=problems(400, *SIGNED_IN))
     async def mine(
         self,
         request: Caller,
         order_queries: NamedDependency[OrderQueries],
-        page: NamedDependency[PageRequest],
         status: StatusFilter = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
     ) -> OrderPage:
         """The caller's orders, newest first."""
+        page = PageRequest(limit=limit, offset=offset)
         return order_page(await order_queries.list_orders(page, user_id=_user_id(request), status=status))
 
     @get("/{order_id:int}", responses=problems(400, *SIGNED_IN, 404))

@@ -32,7 +32,7 @@ SEED = text(
                      'Ring'])[1 + (i / 50) % 10] || ' #' || i,
            CASE WHEN i % 2 = 0 THEN 'HP' ELSE 'NARNIA' END,
            (ARRAY['Ada Lovelace', 'Brian Cox', 'Carla Stone', 'Dan Potter', 'Eve Moss'])[1 + i % 5],
-           500 + (i * 37) % 3000, i % 50, i % 20 <> 0, now() - make_interval(mins => i)
+           500 + (i * 37) % 3000, :stock_floor + i % 50, i % 20 <> 0, now() - make_interval(mins => i)
     FROM generate_series(1, :size) AS i
     """
 )
@@ -42,7 +42,7 @@ SEED = text(
 async def big_catalogue(database_url: str) -> AsyncIterator[AsyncConnection]:
     engine = create_engine(database_url, pool_size=1)
     async with engine.connect() as conn:
-        await conn.execute(SEED, {"size": CATALOGUE_SIZE})
+        await conn.execute(SEED, {"size": CATALOGUE_SIZE, "stock_floor": 0})
         await conn.execute(
             text(
                 "INSERT INTO products (title, series, author, price_cents, stock, is_active, created_at) "

@@ -66,3 +66,28 @@ async def test_every_auth_route_is_503_not_500_when_the_database_cannot_be_reach
 
     assert_problem(response, 503, "service_unavailable")
     assert int(response.headers["retry-after"]) > 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/products",
+        "/products?series=NARNIA&sort=-price_cents",
+        "/products/search?q=narnia",
+        "/products/1",
+        "/cart",
+        "/orders/me",
+        "/admin/products",
+        "/admin/orders",
+        "/admin/users",
+    ],
+)
+async def test_every_read_is_503_not_500_when_the_database_cannot_be_reached(
+    unreachable_client: AsyncTestClient[Litestar], path: str
+) -> None:
+    headers = {"Authorization": f"Bearer {craft_token(access_claims(1, role='ADMIN'))}"}
+
+    response = await unreachable_client.get(path, headers=headers)
+
+    assert_problem(response, 503, "service_unavailable")
+    assert int(response.headers["retry-after"]) > 0

@@ -25,7 +25,7 @@ from application.ports import PaymentProvider, UnitOfWorkFactory
 from domain.catalog import Product, Series
 from domain.identity import User
 from domain.ordering import Order
-from tests.conftest import TEST_JWT_SECRET
+from tests.conftest import TEST_JWT_SECRET, Backend
 from tests.fakes import FrozenClock, RecordingHasher
 
 REFRESH_TTL = timedelta(days=14)
@@ -60,15 +60,16 @@ class Identity:
 
 @pytest.fixture
 def identity(
-    uow: UnitOfWorkFactory, hasher: RecordingHasher, tokens: JwtTokenService, clock: FrozenClock
+    backend: Backend, hasher: RecordingHasher, tokens: JwtTokenService, clock: FrozenClock
 ) -> Identity:
+    uow = backend.uow
     sessions = SessionIssuer(tokens, clock, REFRESH_TTL)
     return Identity(
         sign_up=SignUp(uow, hasher, clock),
         log_in=LogIn(uow, hasher, sessions),
         refresh=RefreshSession(uow, tokens, sessions, clock),
         log_out=LogOut(uow, tokens, clock),
-        authenticate=Authenticate(uow, tokens),
+        authenticate=Authenticate(backend.users, tokens),
         create_admin=CreateAdmin(uow, hasher, clock),
     )
 

@@ -1,0 +1,1 @@
+"""Adapters that wrap a port to remember its answers for a while."""
