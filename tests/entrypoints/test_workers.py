@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -85,12 +86,25 @@ def serve(database_url: str, tmp_path: Path) -> Iterator[Any]:
                 )
             )
         _bookshop(env, "wait-ready", f"http://127.0.0.1:{port}/health", "--timeout", "60")
-        return Server(url=f"http://127.0.0.1:{port}", log=log)
+        server = Server(url=f"http://127.0.0.1:{port}", log=log)
+        _until_both_workers_answer(server)
+        return server
 
     yield start
     for process in started:
         process.terminate()
         process.wait(timeout=40)
+
+
+def _until_both_workers_answer(server: Server) -> None:
+    """`wait-ready` returns when one worker answers; the other may still be starting, and until it
+    accepts, every connection lands on the first (a test of two workers would then test one)."""
+    deadline = time.monotonic() + 60
+    with httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=10) as client:
+        while len(server.pids_that_served("/health")) < 2:
+            assert time.monotonic() < deadline, "the second worker never answered /health"
+            client.get(f"{server.url}/health").raise_for_status()
+            time.sleep(0.05)
 
 
 @pytest.fixture
