@@ -83,16 +83,24 @@ async def test_different_queries_are_different_pages(
 ) -> None:
     client, container = cached
     admin = await make_admin(client, container)
-    await create_product(client, admin.access_token, book("HARRY ONE", series="HP"))
-    await create_product(client, admin.access_token, book("NARNIA ONE", series="NARNIA"))
+    harry = await create_product(client, admin.access_token, book("HARRY ONE", series="HP", price_cents=500))
+    narnia_one = await create_product(
+        client, admin.access_token, book("NARNIA ONE", series="NARNIA", price_cents=900)
+    )
 
     hp = (await client.get("/products", params={"series": "HP"})).json()
     narnia = (await client.get("/products", params={"series": "NARNIA"})).json()
     found = (await client.get("/products/search", params={"q": "narnia"})).json()
+    cheapest = (await client.get("/products", params={"sort": "price_cents", "limit": 1})).json()
+    dearest = (await client.get("/products", params={"limit": 1, "sort": "-price_cents"})).json()
+    one = (await client.get(f"/products/{harry['id']}")).json()
+    other = (await client.get(f"/products/{narnia_one['id']}")).json()
 
     assert [p["title"] for p in hp["items"]] == ["HARRY ONE"]
     assert [p["title"] for p in narnia["items"]] == ["NARNIA ONE"]
     assert [p["title"] for p in found["items"]] == ["NARNIA ONE"]
+    assert [p["title"] for p in cheapest["items"] + dearest["items"]] == ["HARRY ONE", "NARNIA ONE"]
+    assert (one["title"], other["title"]) == ("HARRY ONE", "NARNIA ONE")
 
 
 class ManualClock:
