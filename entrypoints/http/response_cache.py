@@ -76,12 +76,12 @@ def response_cache_config(seconds: int) -> ResponseCacheConfig:
 
 
 def page_key(request: Request[Any, Any, Any]) -> str:
-    """The path and the query string as sent. Litestar's default key sorts the parsed query
-    parameters, which took a tenth of a cached page's time (py-spy); the price is that the same
-    query written in another order is another entry. Cached routes are public GETs whose answer
-    depends on nothing else."""
+    """The method, the path and the query string as sent. Litestar's default key sorts the parsed
+    query parameters, which took a tenth of a cached page's time (py-spy); the price is that the
+    same query written in another order is another entry. The method matters: an OPTIONS request
+    reaches the same route, and its empty 204 must never be served to a GET."""
     scope = request.scope
-    return f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
+    return f"{scope['method']} {scope['path']}?{scope['query_string'].decode('latin-1')}"
 
 
 def _never(_: HTTPScope, __: int) -> bool:

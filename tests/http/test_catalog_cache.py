@@ -103,6 +103,22 @@ async def test_different_queries_are_different_pages(
     assert (one["title"], other["title"]) == ("HARRY ONE", "NARNIA ONE")
 
 
+async def test_an_options_request_never_becomes_the_page_a_get_receives(
+    cached: tuple[AsyncTestClient[Litestar], Container],
+) -> None:
+    client, container = cached
+    admin = await make_admin(client, container)
+    product = await create_product(client, admin.access_token, book("ASKED ABOUT"))
+
+    options = await client.options(f"/products/{product['id']}")
+    page = await client.get(f"/products/{product['id']}")
+    listed = await client.options("/products"), await client.get("/products")
+
+    assert options.status_code == 204
+    assert (page.status_code, page.json()["title"]) == (200, "ASKED ABOUT")
+    assert (listed[1].status_code, listed[1].json()["total"]) == (200, 1)
+
+
 class ManualClock:
     def __init__(self) -> None:
         self.now = 0.0
