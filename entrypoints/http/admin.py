@@ -11,6 +11,7 @@ from litestar.params import JSONBody, QueryParameter
 from application.accounts import SetUserStatus
 from application.catalog import ChangeStock, CreateProduct, NewProduct, ProductChanges, UpdateProduct
 from application.queries import (
+    DEFAULT_PAGE_SIZE,
     CatalogQueries,
     OrderQueries,
     PageRequest,
@@ -23,7 +24,6 @@ from entrypoints.http.bodies import StrictBody
 from entrypoints.http.catalog import product_page
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.parameters import (
-    DEFAULT_LIMIT,
     MAX_ID,
     Author,
     Cents,
@@ -83,7 +83,7 @@ class AdminProductController(Controller):
         in_stock: Flag = None,
         is_active: Flag = None,
         sort: Sort = ProductSort.ID,
-        limit: Limit = DEFAULT_LIMIT,
+        limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
     ) -> ProductPage:
         """Every product, withdrawn ones included (filter with `is_active`); never from a cache."""
@@ -137,7 +137,7 @@ class AdminOrderController(Controller):
         order_queries: NamedDependency[OrderQueries],
         status: StatusFilter = None,
         user_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
-        limit: Limit = DEFAULT_LIMIT,
+        limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
     ) -> OrderPage:
         """Every order, newest first; filter by status or customer."""
@@ -153,7 +153,7 @@ class AdminUserController(Controller):
         self,
         user_queries: NamedDependency[UserQueries],
         is_active: Flag = None,
-        limit: Limit = DEFAULT_LIMIT,
+        limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
     ) -> UserPage:
         """Accounts by id."""

@@ -9,10 +9,17 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from application.errors import NotFound
-from application.queries import CatalogQueries, Page, PageRequest, ProductFilters, ProductSort, SearchTerms
+from application.queries import (
+    DEFAULT_PAGE_SIZE,
+    CatalogQueries,
+    Page,
+    PageRequest,
+    ProductFilters,
+    ProductSort,
+    SearchTerms,
+)
 from domain.catalog import Product
 from entrypoints.http.parameters import (
-    DEFAULT_LIMIT,
     Author,
     Cents,
     Flag,
@@ -57,7 +64,7 @@ class CatalogController(Controller):
         max_price_cents: Cents = None,
         in_stock: Flag = None,
         sort: Sort = ProductSort.ID,
-        limit: Limit = DEFAULT_LIMIT,
+        limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
     ) -> ProductPage:
         """Products on sale, filtered and sorted; ties are always broken by id."""
@@ -85,7 +92,7 @@ class CatalogController(Controller):
             ),
         ],
         series: SeriesFilter = None,
-        limit: Limit = DEFAULT_LIMIT,
+        limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
     ) -> ProductPage:
         """Search the products on sale by title and author."""

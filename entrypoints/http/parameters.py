@@ -10,7 +10,7 @@ from typing import Annotated
 
 from litestar.params import PathParameter, QueryParameter
 
-from application.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ProductSort
+from application.queries import MAX_PAGE_SIZE, ProductSort
 from domain.catalog import AUTHOR_MAX_LENGTH, Series
 from domain.values import MAX_INT32
 
@@ -30,4 +30,3 @@ Author = Annotated[
     str | None,
     QueryParameter(max_length=AUTHOR_MAX_LENGTH, description="Case-insensitive part of the author's name."),
 ]
-DEFAULT_LIMIT = DEFAULT_PAGE_SIZE

@@ -11,12 +11,12 @@ from litestar.params import HeaderParameter, JSONBody, QueryParameter
 from application.cart import AddToCart, RemoveFromCart, ViewCart
 from application.checkout import Checkout
 from application.errors import NotFound
-from application.queries import OrderQueries, Page, PageRequest
+from application.queries import DEFAULT_PAGE_SIZE, OrderQueries, Page, PageRequest
 from domain.identity import User
 from domain.ordering import Order, OrderStatus
 from entrypoints.http.bodies import OptionalStrictBody, StrictBody
 from entrypoints.http.openapi import BEARER, OptionalBodyOperation
-from entrypoints.http.parameters import DEFAULT_LIMIT, Id, Limit, Offset
+from entrypoints.http.parameters import Id, Limit, Offset
 from entrypoints.http.problems import problems
 from entrypoints.http.schemas.catalog import given
 from entrypoints.http.schemas.shopping import (
@@ -132,7 +132,7 @@ class OrderController(Controller):
         request: Caller,
         order_queries: NamedDependency[OrderQueries],
         status: StatusFilter = None,
-        limit: Limit = DEFAULT_LIMIT,
+        limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
     ) -> OrderPage:
         """The caller's orders, newest first."""
