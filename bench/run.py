@@ -341,10 +341,8 @@ async def seed(url: str, *, products: int) -> None:
             ),
             {"hot": HOT_PRODUCTS, "users": USERS},
         )
-    async with engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.exec_driver_sql("VACUUM ANALYZE")
     await engine.dispose()
+    await run_outside_transaction(url, "VACUUM ANALYZE")
 
 
 async def reseed_products(url: str, products: int) -> None:
@@ -353,10 +351,8 @@ async def reseed_products(url: str, products: int) -> None:
     async with engine.begin() as conn:
         await conn.execute(text("TRUNCATE products RESTART IDENTITY CASCADE"))
         await conn.execute(SEED, {"size": products, "stock_floor": 10_000})
-    async with engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.exec_driver_sql("VACUUM ANALYZE")
     await engine.dispose()
+    await run_outside_transaction(url, "VACUUM ANALYZE")
 
 
 async def _audit_hot_products(url: str) -> dict[str, object]:
