@@ -145,6 +145,7 @@ class Bench:
         return {
             **os.environ,
             "APP_ENV": "production",
+            "PAYMENT_PROVIDER": "test",
             "DATABASE_URL": self.database_url,
             "JWT_SECRET": SECRET,
             "AUTH_RATE_LIMIT": "0",

@@ -47,7 +47,7 @@ from application.payments import ExpirePendingOrders, SettlePayment
 from application.ports import PaymentProvider
 from application.queries import CatalogQueries
 from application.rate_limits import LimitAuthAttempts
-from entrypoints.settings import AppEnv, Settings
+from entrypoints.settings import AppEnv, PaymentProviderKind, Settings
 
 
 def _store_kind(settings: Settings) -> str:
@@ -95,9 +95,10 @@ def _time_to_pay(settings: Settings) -> timedelta:
 
 
 def _payment_provider(settings: Settings) -> PaymentProvider:
-    """Stripe when a secret key is configured; otherwise the built-in provider that behaves like
-    Stripe's test mode."""
-    if settings.stripe_secret_key:
+    """Stripe, or the built-in provider that behaves like Stripe's test mode (see Settings)."""
+    if settings.payment_provider is PaymentProviderKind.STRIPE:
+        if not settings.stripe_secret_key:
+            raise ValueError("the Stripe provider needs STRIPE_SECRET_KEY")
         return StripePaymentProvider(settings.stripe_secret_key, api_base=settings.stripe_api_base)
     return BuiltInTestPaymentProvider()
 

@@ -26,6 +26,14 @@ class AppEnv(StrEnum):
     TEST = "test"
 
 
+class PaymentProviderKind(StrEnum):
+    STRIPE = "stripe"
+    TEST = "test"
+
+
+DEVELOPMENT_WEBHOOK_SECRET = "whsec_test_secret"  # noqa: S105 - the contract's public development default
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     app_env: AppEnv = AppEnv.DEVELOPMENT
@@ -36,10 +44,27 @@ class Settings:
     auth_rate_limit: int = 20
     redis_url: str | None = None
     stripe_secret_key: str | None = None
-    stripe_webhook_secret: str = "whsec_test_secret"  # noqa: S105 - the contract's development default
+    stripe_webhook_secret: str = DEVELOPMENT_WEBHOOK_SECRET
     stripe_api_base: str | None = None
+    payment_provider: PaymentProviderKind = PaymentProviderKind.TEST
+    """Stripe when STRIPE_SECRET_KEY is set, else the built-in test provider; PAYMENT_PROVIDER picks
+    explicitly (and is the only way to run the test provider in production)."""
     currency: str = "usd"
-    pending_order_ttl_seconds: int = 1800
+    pending_order_ttl_seconds: int = 900
+    max_pending_orders_per_user: int = 2
+    max_quantity_per_line: int = 10
+    refresh_reuse_grace_seconds: int = 10
+    db_timeout_seconds: float = 5.0
+    """Longest wait for the database: connecting, taking a pooled connection, one statement."""
+    cache_timeout_seconds: float = 5.0
+    """Longest wait for Redis on a request that needs it (the rate limit answers sooner, see
+    application.rate_limits)."""
+    payment_timeout_seconds: float = 15.0
+    """Longest wait for the payment provider."""
+    password_hash_queue: int = 8
+    """Password hashes waiting per process; a login beyond that is answered 503 at once."""
+    worker_healthcheck_timeout_seconds: int = 30
+    """How long uvicorn's supervisor waits for a worker's health check before killing it."""
     db_pool_size: int = 20
     catalog_cache_seconds: int = 1
     """How long each worker keeps a public catalogue page fresh (as a response and as a query
@@ -74,7 +99,7 @@ class Settings:
     def from_mapping(cls, values: Mapping[str, str]) -> Settings:
         reader = _Reader(values)
         app_env = reader.app_env()
-        settings = cls(
+        return cls(
             app_env=app_env,
             database_url=normalize_database_url(reader.text("DATABASE_URL") or default_database_url()),
             jwt_secret=_jwt_secret(reader.text("JWT_SECRET"), app_env),
@@ -83,18 +108,26 @@ class Settings:
             auth_rate_limit=reader.integer("AUTH_RATE_LIMIT", 20, minimum=0),
             redis_url=reader.text("REDIS_URL"),
             stripe_secret_key=reader.text("STRIPE_SECRET_KEY"),
-            stripe_webhook_secret=reader.text("STRIPE_WEBHOOK_SECRET") or "whsec_test_secret",
+            stripe_webhook_secret=reader.text("STRIPE_WEBHOOK_SECRET") or DEVELOPMENT_WEBHOOK_SECRET,
             stripe_api_base=reader.text("STRIPE_API_BASE"),
+            payment_provider=_payment_provider(reader, app_env),
             currency=_currency(reader.text("CURRENCY") or "usd"),
-            pending_order_ttl_seconds=reader.integer("PENDING_ORDER_TTL_SECONDS", 1800, minimum=1),
+            pending_order_ttl_seconds=reader.integer("PENDING_ORDER_TTL_SECONDS", 900, minimum=1),
+            max_pending_orders_per_user=reader.integer("MAX_PENDING_ORDERS_PER_USER", 2, minimum=1),
+            max_quantity_per_line=reader.integer("MAX_QUANTITY_PER_LINE", 10, minimum=1),
+            refresh_reuse_grace_seconds=reader.integer("REFRESH_REUSE_GRACE_SECONDS", 10, minimum=0),
+            db_timeout_seconds=reader.seconds("DB_TIMEOUT_SECONDS", 5.0),
+            cache_timeout_seconds=reader.seconds("CACHE_TIMEOUT_SECONDS", 5.0),
+            payment_timeout_seconds=reader.seconds("PAYMENT_TIMEOUT_SECONDS", 15.0),
+            password_hash_queue=reader.integer("PASSWORD_HASH_QUEUE", 8, minimum=1),
+            worker_healthcheck_timeout_seconds=reader.integer(
+                "WORKER_HEALTHCHECK_TIMEOUT_SECONDS", 30, minimum=1
+            ),
             db_pool_size=reader.integer("DB_POOL_SIZE", 20, minimum=1),
             forwarded_allow_ips=reader.text("FORWARDED_ALLOW_IPS"),
             catalog_cache_seconds=reader.integer("CATALOG_CACHE_SECONDS", 1, minimum=0),
             catalog_count_cache_seconds=reader.integer("CATALOG_COUNT_CACHE_SECONDS", 5, minimum=0),
         )
-        if settings.is_production and settings.stripe_secret_key and not reader.text("STRIPE_WEBHOOK_SECRET"):
-            raise ConfigurationError("STRIPE_WEBHOOK_SECRET is required in production when Stripe is used")
-        return settings
 
 
 class _Reader:
@@ -117,6 +150,18 @@ class _Reader:
             raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
         return value
 
+    def seconds(self, name: str, default: float) -> float:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigurationError(f"{name} must be a number of seconds, got {raw!r}") from None
+        if not 0 < value < float("inf"):
+            raise ConfigurationError(f"{name} must be more than 0 seconds, got {raw!r}")
+        return value
+
     def app_env(self) -> AppEnv:
         raw = (self.text("APP_ENV") or AppEnv.DEVELOPMENT.value).lower()
         try:
@@ -124,6 +169,35 @@ class _Reader:
         except ValueError:
             choices = ", ".join(env.value for env in AppEnv)
             raise ConfigurationError(f"APP_ENV must be one of {choices}, got {raw!r}") from None
+
+
+def _payment_provider(reader: _Reader, app_env: AppEnv) -> PaymentProviderKind:
+    """Production never takes test payments by accident: without a Stripe key, or with the public
+    development webhook secret, it refuses to start unless PAYMENT_PROVIDER=test says it is meant."""
+    raw = reader.text("PAYMENT_PROVIDER")
+    if raw is not None:
+        try:
+            chosen = PaymentProviderKind(raw.lower())
+        except ValueError:
+            choices = ", ".join(kind.value for kind in PaymentProviderKind)
+            raise ConfigurationError(f"PAYMENT_PROVIDER must be one of {choices}, got {raw!r}") from None
+    else:
+        chosen = PaymentProviderKind.STRIPE if reader.text("STRIPE_SECRET_KEY") else PaymentProviderKind.TEST
+    if chosen is PaymentProviderKind.STRIPE and not reader.text("STRIPE_SECRET_KEY"):
+        raise ConfigurationError("PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY")
+    if app_env is not AppEnv.PRODUCTION or (raw is not None and chosen is PaymentProviderKind.TEST):
+        return chosen
+    if chosen is PaymentProviderKind.TEST:
+        raise ConfigurationError(
+            "STRIPE_SECRET_KEY is required in production (the built-in test provider takes test cards "
+            "as paid); set PAYMENT_PROVIDER=test to run a demo shop on purpose"
+        )
+    if (reader.text("STRIPE_WEBHOOK_SECRET") or DEVELOPMENT_WEBHOOK_SECRET) == DEVELOPMENT_WEBHOOK_SECRET:
+        raise ConfigurationError(
+            "STRIPE_WEBHOOK_SECRET must be set to your endpoint's secret in production "
+            "(the development default is public: anyone could forge payments)"
+        )
+    return chosen
 
 
 def default_database_url() -> str:

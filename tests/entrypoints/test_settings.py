@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.settings import AppEnv, ConfigurationError, Settings
+from entrypoints.settings import AppEnv, ConfigurationError, PaymentProviderKind, Settings
 
 STRONG = "s" * 32
 
@@ -20,7 +20,9 @@ def test_production_refuses_a_short_jwt_secret() -> None:
 
 
 def test_production_accepts_a_32_byte_secret() -> None:
-    settings = Settings.from_mapping({"APP_ENV": "production", "JWT_SECRET": STRONG})
+    settings = Settings.from_mapping(
+        {"APP_ENV": "production", "JWT_SECRET": STRONG, "PAYMENT_PROVIDER": "test"}
+    )
 
     assert settings.is_production
     assert settings.jwt_secret == STRONG
@@ -50,7 +52,10 @@ def test_defaults_follow_the_contract(tmp_path: Path, monkeypatch: pytest.Monkey
     assert settings.refresh_token_ttl_seconds == 14 * 24 * 3600
     assert settings.auth_rate_limit == 20
     assert settings.currency == "usd"
-    assert settings.pending_order_ttl_seconds == 1800
+    assert settings.pending_order_ttl_seconds == 900
+    assert settings.max_pending_orders_per_user == 2
+    assert settings.max_quantity_per_line == 10
+    assert settings.refresh_reuse_grace_seconds == 10
     assert settings.stripe_webhook_secret == "whsec_test_secret"
 
 
@@ -111,3 +116,56 @@ def test_the_example_env_file_lists_every_setting() -> None:
         "PENDING_ORDER_TTL_SECONDS",
         "APP_ENV",
     } <= names
+
+
+PRODUCTION = {"APP_ENV": "production", "JWT_SECRET": STRONG}
+
+
+def test_production_refuses_the_test_payment_provider_by_default() -> None:
+    with pytest.raises(ConfigurationError, match="STRIPE_SECRET_KEY") as refused:
+        Settings.from_mapping(PRODUCTION)
+
+    assert "PAYMENT_PROVIDER=test" in str(refused.value)
+
+
+@pytest.mark.parametrize("webhook_secret", [None, "whsec_test_secret"])
+def test_production_refuses_stripe_with_the_public_development_webhook_secret(
+    webhook_secret: str | None,
+) -> None:
+    values = {**PRODUCTION, "STRIPE_SECRET_KEY": "sk_live_x"}
+    if webhook_secret is not None:
+        values["STRIPE_WEBHOOK_SECRET"] = webhook_secret
+
+    with pytest.raises(ConfigurationError, match="STRIPE_WEBHOOK_SECRET"):
+        Settings.from_mapping(values)
+
+
+def test_production_runs_stripe_with_a_real_webhook_secret() -> None:
+    settings = Settings.from_mapping(
+        {**PRODUCTION, "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_real"}
+    )
+
+    assert settings.payment_provider is PaymentProviderKind.STRIPE
+
+
+def test_production_runs_the_test_provider_only_when_asked_explicitly() -> None:
+    settings = Settings.from_mapping({**PRODUCTION, "PAYMENT_PROVIDER": "test"})
+
+    assert settings.payment_provider is PaymentProviderKind.TEST
+    assert settings.stripe_webhook_secret == "whsec_test_secret"
+
+
+def test_stripe_chosen_explicitly_needs_a_key() -> None:
+    with pytest.raises(ConfigurationError, match="STRIPE_SECRET_KEY"):
+        Settings.from_mapping({"PAYMENT_PROVIDER": "stripe", "JWT_SECRET": STRONG})
+
+
+def test_an_unknown_payment_provider_is_named() -> None:
+    with pytest.raises(ConfigurationError, match="PAYMENT_PROVIDER"):
+        Settings.from_mapping({"PAYMENT_PROVIDER": "paypal", "JWT_SECRET": STRONG})
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "soon", "inf", "nan"])
+def test_timeouts_must_be_positive_numbers(raw: str) -> None:
+    with pytest.raises(ConfigurationError, match="DB_TIMEOUT_SECONDS"):
+        Settings.from_mapping({"DB_TIMEOUT_SECONDS": raw, "JWT_SECRET": STRONG})

@@ -52,6 +52,7 @@ def _env(database_url: str, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "APP_ENV": "production",
+        "PAYMENT_PROVIDER": "test",
         "DATABASE_URL": database_url,
         "JWT_SECRET": "workers-test-secret-0123456789abcdefghijklmnop",
         **extra,

@@ -11,6 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_app
+from entrypoints.settings import PaymentProviderKind
 from tests.conftest import make_settings
 from tests.http.catalog_helpers import book, create_product, make_admin
 from tests.http.conftest import bearer, signup_and_login
@@ -30,7 +31,12 @@ async def shop(
     database_url: str, stripe: FakeStripe
 ) -> AsyncIterator[tuple[AsyncTestClient[Litestar], Container]]:
     container = build_container(
-        make_settings(database_url, stripe_secret_key=stripe.api_key, stripe_api_base=stripe.url)
+        make_settings(
+            database_url,
+            payment_provider=PaymentProviderKind.STRIPE,
+            stripe_secret_key=stripe.api_key,
+            stripe_api_base=stripe.url,
+        )
     )
     async with AsyncTestClient(app=create_app(container)) as client:
         yield client, container
