@@ -81,6 +81,16 @@ BAD_TOKENS: dict[str, Callable[[Session], str]] = {
     "sub-missing": lambda s: craft_token(access_claims(s.user_id, sub=None)),
     "sub-unknown-user": lambda s: craft_token(access_claims(s.user_id + 1000)),
     "sub-beyond-any-id": lambda _: craft_token(access_claims(str(2**63))),
+    # Correctly signed, yet claims no clock can hold or of the wrong type (each was a 500 once).
+    "exp-2**70": lambda s: craft_token(access_claims(s.user_id, exp=2**70)),
+    "exp-a-string": lambda s: craft_token(access_claims(s.user_id, exp=str(int(time.time()) + 900))),
+    "iat-a-string": lambda s: craft_token(access_claims(s.user_id, iat=str(int(time.time())))),
+    "iat-minus-2**70": lambda s: craft_token(access_claims(s.user_id, iat=-(2**70))),
+    "sv-missing": lambda s: craft_token(access_claims(s.user_id, sv=None)),
+    "sv-a-string": lambda s: craft_token(access_claims(s.user_id, sv="0")),
+    "sv-false": lambda s: craft_token(access_claims(s.user_id, sv=False)),
+    "sv-another-version": lambda s: craft_token(access_claims(s.user_id, sv=1)),
+    "sv-2**70": lambda s: craft_token(access_claims(s.user_id, sv=2**70)),
 }
 
 

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.errors import AccountInactive, InvalidValue, SelfLockout
 from domain.identity import (
@@ -76,6 +79,100 @@ def test_the_length_limit_applies_after_trimming() -> None:
     email = "a" * (EMAIL_MAX_LENGTH - len(DOMAIN)) + DOMAIN
 
     assert normalize_email(f"   {email}   ") == email
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            "\uff41\uff4e\uff4e\uff20\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45\uff0e\uff43\uff4f\uff4d",
+            "ann@example.com",
+        ),
+        ("\uff21nn@Example.com", "ann@example.com"),
+        ("ann@\u212bngstr\u00f6m.se", "ann@\u00e5ngstr\u00f6m.se"),  # the Angstrom sign is the letter
+        ("\ufb01ona@example.com", "fiona@example.com"),  # the ligature is two letters
+        ("\u3000ann@example.com\u3000", "ann@example.com"),  # an ideographic space is trimmed too
+    ],
+)
+def test_an_email_is_nfkc_normalised_so_look_alikes_are_one_address(raw: str, expected: str) -> None:
+    assert normalize_email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "\u202a",  # left-to-right embedding
+        "\u202b",
+        "\u202c",
+        "\u202d",
+        "\u202e",  # right-to-left override: "moc.elpmaxe@nna" reads as "ann@example.com"
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",
+        "\u200b",  # zero width space
+        "\u200c",
+        "\u200d",
+        "\u200e",
+        "\u200f",
+        "\u061c",  # Arabic letter mark
+        "\ufeff",  # zero width no-break space (byte order mark)
+        "\u00ad",  # soft hyphen
+        "\u2060",  # word joiner
+        "\x9b",  # a C1 control
+    ],
+    ids=lambda c: f"U+{ord(c):04X}",
+)
+@pytest.mark.parametrize("where", ["start", "local", "domain", "end"])
+def test_an_email_holding_a_control_or_formatting_character_is_refused(invisible: str, where: str) -> None:
+    raw = {
+        "start": f"{invisible}ann@example.com",
+        "local": f"an{invisible}n@example.com",
+        "domain": f"ann@exam{invisible}ple.com",
+        "end": f"ann@example.com{invisible}",
+    }[where]
+
+    with pytest.raises(InvalidValue) as refused:
+        normalize_email(raw)
+
+    assert refused.value.field == "email"
+
+
+def test_a_lone_surrogate_is_refused() -> None:
+    with pytest.raises(InvalidValue):
+        normalize_email("ann\ud800@example.com")
+
+
+_local_parts = st.text(min_size=1, max_size=30)
+_labels = st.text(min_size=1, max_size=15)
+_emails = st.one_of(
+    st.text(max_size=60),
+    st.builds(
+        lambda local, labels: f"{local}@{'.'.join(labels)}",
+        _local_parts,
+        st.lists(_labels, min_size=2, max_size=3),
+    ),
+    st.builds(
+        lambda local, label, tld: f"{local}@{label}.{tld}",
+        _local_parts,
+        _labels,
+        st.sampled_from(["com", "\uff23\uff2f\uff2d", "org", "\u00e9", "\ufb01", "\u202ecom", "co\u200bm"]),
+    ),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_emails)
+def test_a_normalised_email_holds_no_control_or_format_character_and_is_already_normal(raw: str) -> None:
+    try:
+        email = normalize_email(raw)
+    except InvalidValue:
+        return  # refused, as it may be: the property is about what is accepted
+
+    assert not [c for c in email if unicodedata.category(c) in {"Cc", "Cf", "Cs"}]
+    assert normalize_email(email) == email
+    assert email == unicodedata.normalize("NFKC", email) == email.lower() == email.strip()
+    assert len(email) <= EMAIL_MAX_LENGTH
 
 
 # --- check_password_policy -------------------------------------------------------------------------
