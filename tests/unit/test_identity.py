@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.errors import AccountInactive, InvalidValue, SelfLockout
+from domain.errors import AccountInactive, InvalidValue, SelfLockout, SessionEnded
 from domain.identity import (
     EMAIL_MAX_LENGTH,
     RefreshToken,
@@ -298,6 +299,78 @@ def test_an_admin_may_deactivate_and_reactivate_another_user() -> None:
     assert admin.is_active
 
 
+# --- the rule of sessions: any change of password, role or state ends them ---------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda user, admin: user.change_role(Role.ADMIN, by=admin),
+        lambda user, admin: user.set_active(False, by=admin),
+        lambda user, _: user.set_password_hash("$argon2id$another-hash"),
+        lambda user, _: user.promote_to_admin(),
+    ],
+    ids=["role", "state", "password", "promotion"],
+)
+def test_every_change_of_password_role_or_state_ends_the_sessions(change: Any) -> None:
+    admin = make_user(id=1, role=Role.ADMIN)
+    user = make_user(id=2)
+
+    ended = change(user, admin)
+
+    assert ended is True
+    assert user.session_version == 1
+    with pytest.raises(SessionEnded):
+        user.ensure_session_current(0)
+    user.ensure_session_current(1)
+
+
+@pytest.mark.parametrize(
+    "same",
+    [
+        lambda user, admin: user.change_role(Role.USER, by=admin),
+        lambda user, admin: user.set_active(True, by=admin),
+        lambda user, _: user.set_password_hash(user.password_hash),
+    ],
+    ids=["role", "state", "password"],
+)
+def test_setting_what_is_already_there_ends_nothing(same: Any) -> None:
+    admin = make_user(id=1, role=Role.ADMIN)
+    user = make_user(id=2)
+
+    assert same(user, admin) is False
+    assert user.session_version == 0
+    user.ensure_session_current(0)
+
+
+def test_promoting_an_active_admin_ends_nothing() -> None:
+    admin = make_user(id=1, role=Role.ADMIN)
+
+    assert admin.promote_to_admin() is False
+    assert admin.session_version == 0
+
+
+def test_each_change_moves_the_version_again() -> None:
+    admin = make_user(id=1, role=Role.ADMIN)
+    user = make_user(id=2)
+
+    user.set_active(False, by=admin)
+    user.set_active(True, by=admin)
+
+    assert user.session_version == 2
+    with pytest.raises(SessionEnded):
+        user.ensure_session_current(0)  # back to the old state, not to the old sessions
+
+
+def test_a_refused_change_ends_nothing() -> None:
+    admin = make_user(id=1, role=Role.ADMIN)
+
+    with pytest.raises(SelfLockout):
+        admin.set_active(False, by=admin)
+
+    assert admin.session_version == 0
+
+
 # --- RefreshToken ----------------------------------------------------------------------------------
 
 TTL = timedelta(days=14)
@@ -342,6 +415,23 @@ def test_a_revoked_token_is_no_longer_live_even_before_it_expires() -> None:
     assert token.revoked_at == revoked_at
     assert not token.is_expired(revoked_at)
     assert not token.is_live(revoked_at)
+
+
+def test_reuse_within_the_grace_period_is_no_theft_and_after_it_is() -> None:
+    grace = timedelta(seconds=10)
+    token = RefreshToken.issue(7, "hash", NOW, TTL)
+    token.revoke(NOW)
+
+    assert not token.reuse_is_theft(NOW, grace)
+    assert not token.reuse_is_theft(NOW + grace - timedelta(microseconds=1), grace)
+    assert token.reuse_is_theft(NOW + grace, grace)
+    assert token.reuse_is_theft(NOW, timedelta(0))
+
+
+def test_a_token_that_is_not_revoked_is_no_reuse() -> None:
+    token = RefreshToken.issue(7, "hash", NOW, TTL)
+
+    assert not token.reuse_is_theft(NOW + TTL + timedelta(days=1), timedelta(0))
 
 
 def test_revoking_twice_keeps_the_first_revocation_time() -> None:
