@@ -61,7 +61,8 @@ class SessionIssuer:
 class SignUp:
     """A visitor opens an account.
 
-    - The email is trimmed and lower-cased and must look like an address; one account per email.
+    - The email is NFKC-normalised, trimmed and lower-cased and must look like an address, with no
+      control or invisible formatting character; one account per email.
     - The password is 8 to 128 characters; only its argon2id hash is kept.
     - A new account is always an active USER.
     """

@@ -18,7 +18,7 @@ REFRESH_TOKEN_BYTES = 32
 
 
 MAX_ID = 2**63 - 1
-LATEST_TIMESTAMP = int(datetime.max.replace(tzinfo=UTC).timestamp())
+LATEST_TIMESTAMP = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
 """`exp` and `iat` beyond the last second a datetime can hold are no times at all."""
 SESSION_VERSION_CLAIM = "sv"
 
