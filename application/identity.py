@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from application.errors import (
     InvalidAccessToken,
@@ -12,7 +12,7 @@ from application.errors import (
 )
 from application.ports import Clock, PasswordHasher, TokenService, UnitOfWork, UnitOfWorkFactory
 from application.queries import UserQueries
-from domain.errors import InvalidValue
+from domain.errors import InvalidValue, SessionEnded
 from domain.identity import RefreshToken, User, check_password_policy, normalize_email
 
 
@@ -22,6 +22,18 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
+
+
+async def store_account_change(uow: UnitOfWork, user: User, *, sessions_ended: bool, now: datetime) -> None:
+    """Write a changed account back, and when the change ended its sessions (User._change_access,
+    the one rule) revoke every refresh token of the user in the same transaction. Access tokens
+    issued before carry the old session version and are refused by Authenticate. Every use case
+    that changes a password, a role or an account state goes through here."""
+    if user.id is None:
+        raise ValueError("only a stored user changes")
+    await uow.users.update(user)
+    if sessions_ended:
+        await uow.refresh_tokens.revoke_all_for_user(user.id, now)
 
 
 class SessionIssuer:
@@ -49,7 +61,8 @@ class SessionIssuer:
 class SignUp:
     """A visitor opens an account.
 
-    - The email is trimmed and lower-cased and must look like an address; one account per email.
+    - The email is NFKC-normalised, trimmed and lower-cased and must look like an address, with no
+      control or invisible formatting character; one account per email.
     - The password is 8 to 128 characters; only its argon2id hash is kept.
     - A new account is always an active USER.
     """
@@ -75,7 +88,10 @@ class LogIn:
     - Unknown email and wrong password are the same refusal, and take the same time: a dummy hash
       is verified for an unknown email, so the answer does not reveal who has an account.
     - A deactivated account is told so, but only once the password is right.
-    - No database connection is held while the password is verified.
+    - No database connection is held while the password is verified. So the account is read again,
+      locked, in the transaction that stores the refresh token: deactivated meanwhile → refused as
+      inactive; its password, role or state changed meanwhile (the password checked may be the old
+      one) → refused as invalid credentials. A session never outlives the change that ends it.
     """
 
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, sessions: SessionIssuer) -> None:
@@ -92,7 +108,15 @@ class LogIn:
             raise InvalidCredentials()
         user.ensure_active()
         async with self._uow() as uow:
-            pair = await self._sessions.open(uow, user)
+            current = await uow.users.get(user.id or 0, for_update=True)
+            if current is None:
+                raise InvalidCredentials()
+            current.ensure_active()
+            try:
+                current.ensure_session_current(user.session_version)
+            except SessionEnded as ended:
+                raise InvalidCredentials() from ended
+            pair = await self._sessions.open(uow, current)
             await uow.commit()
         return pair
 
@@ -111,17 +135,28 @@ class RefreshSession:
     - The presented token is revoked and a new one issued, atomically: of concurrent refreshes of
       one token, exactly one succeeds.
     - A token that was already revoked coming back means a copy is in someone else's hands: every
-      refresh token of the user is revoked, so thief and victim both have to log in again.
+      refresh token of the user is revoked, so thief and victim both have to log in again — unless
+      it comes back within `reuse_grace` of its revocation (RefreshToken.reuse_is_theft): two tabs
+      refreshing at once, the late one is refused and the family stays valid.
     - Unknown or expired tokens are refused; a deactivated account is told so.
+    - The user's row is locked for the transaction, so a change of the account that ends its
+      sessions cannot slip between the checks and the new token.
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, tokens: TokenService, sessions: SessionIssuer, clock: Clock
+        self,
+        uow: UnitOfWorkFactory,
+        tokens: TokenService,
+        sessions: SessionIssuer,
+        clock: Clock,
+        *,
+        reuse_grace: timedelta,
     ) -> None:
         self._uow = uow
         self._tokens = tokens
         self._sessions = sessions
         self._clock = clock
+        self._reuse_grace = reuse_grace
 
     async def __call__(self, refresh_token: str) -> TokenPair:
         token_hash = self._tokens.hash_refresh_token(refresh_token)
@@ -130,13 +165,17 @@ class RefreshSession:
             stored = await uow.refresh_tokens.get_by_hash(token_hash)
             if stored is None or stored.is_expired(now):
                 raise InvalidRefreshToken()
-            user = await uow.users.get(stored.user_id)
+            user = await uow.users.get(stored.user_id, for_update=True)
             if user is None:
                 raise InvalidRefreshToken()
             user.ensure_active()
             if not await uow.refresh_tokens.consume(token_hash, now):
-                await uow.refresh_tokens.revoke_all_for_user(stored.user_id, now)
-                await uow.commit()
+                # Read again: a concurrent refresh may have revoked it since the read above (on
+                # PostgreSQL the UPDATE waited for that transaction to commit).
+                revoked = await uow.refresh_tokens.get_by_hash(token_hash)
+                if revoked is not None and revoked.reuse_is_theft(now, self._reuse_grace):
+                    await uow.refresh_tokens.revoke_all_for_user(stored.user_id, now)
+                    await uow.commit()
                 raise InvalidRefreshToken()
             pair = await self._sessions.open(uow, user)
             await uow.commit()
@@ -170,7 +209,9 @@ class Authenticate:
     """Who is calling: the user behind a valid access token, as the database knows them now.
 
     Role and activity come from the database, not the token, so a demotion or a deactivation
-    takes effect on the very next request. A read, so it takes the read side (no transaction)."""
+    takes effect on the very next request; a token issued before the account's password, role or
+    state last changed is refused (its session version is an old one). A read, so it takes the
+    read side (no transaction)."""
 
     def __init__(self, users: UserQueries, tokens: TokenService) -> None:
         self._users = users
@@ -182,4 +223,5 @@ class Authenticate:
         if user is None:
             raise InvalidAccessToken("the account behind this token no longer exists")
         user.ensure_active()
+        user.ensure_session_current(claims.session_version)
         return user

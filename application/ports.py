@@ -31,14 +31,17 @@ class UserRepository(Protocol):
         also when another transaction registers it at the same moment."""
         ...
 
-    async def get(self, user_id: int) -> User | None: ...
+    async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
+        """With for_update, the user's row is locked until the transaction ends, so a sign-in or a
+        refresh and a change of the account (password, role, state) happen one after the other."""
+        ...
 
-    async def get_by_email(self, email: str) -> User | None:
-        """Look up by the normalized (lower-case) email."""
+    async def get_by_email(self, email: str, *, for_update: bool = False) -> User | None:
+        """Look up by the normalized email; for_update locks the row as get() does."""
         ...
 
     async def update(self, user: User) -> None:
-        """Write role, activity and password hash back."""
+        """Write role, activity, password hash and session_version back."""
         ...
 
 
@@ -249,6 +252,9 @@ class AccessClaims:
     user_id: int
     role: Role
     expires_at: datetime
+    session_version: int
+    """The user's session_version when the token was issued: a token of an earlier version is
+    refused (the password, role or account state changed since)."""
 
 
 class TokenService(Protocol):
@@ -256,12 +262,14 @@ class TokenService(Protocol):
     def access_token_ttl_seconds(self) -> int: ...
 
     def issue_access_token(self, user: User, now: datetime) -> str:
-        """A signed, short-lived access token carrying the user's id and role."""
+        """A signed, short-lived access token carrying the user's id, role and session_version."""
         ...
 
     def read_access_token(self, token: str) -> AccessClaims:
         """The claims of a valid access token. Raises InvalidAccessToken for anything else: bad
-        signature, another algorithm, no or past expiry, or a token that is not an access token."""
+        signature, another algorithm, no or past expiry, a token that is not an access token, or a
+        claim of the wrong type or out of range (a numeric string, a time past year 9999, a
+        session version that is not a whole number) — never another exception."""
         ...
 
     def new_refresh_token(self) -> str:

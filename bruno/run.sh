@@ -78,6 +78,7 @@ export AUTH_RATE_LIMIT=20            # the default; one run makes 12 login/signu
 export CURRENCY=usd
 export ACCESS_TOKEN_TTL_SECONDS=900
 export REFRESH_TOKEN_TTL_SECONDS=1209600
+export REFRESH_REUSE_GRACE_SECONDS=0 # auth/13 reuses a token right after its rotation: theft at once
 
 "$BOOKSHOP" db upgrade >/dev/null 2>"$WORK/migrate.log" || { cat "$WORK/migrate.log" >&2; die "db upgrade failed"; }
 "$BOOKSHOP" seed-demo >&2

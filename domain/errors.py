@@ -57,6 +57,13 @@ class AccountInactive(DomainError):
         super().__init__("this account has been deactivated")
 
 
+class SessionEnded(DomainError):
+    """A session opened before the account's password, role or state changed."""
+
+    def __init__(self) -> None:
+        super().__init__("this session has ended: the account changed since it began; log in again")
+
+
 class SelfLockout(DomainError):
     """An admin tried to deactivate or demote themself, which would lock the shop out of its back office."""
 

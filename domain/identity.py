@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from domain.errors import AccountInactive, InvalidValue, SelfLockout
+from domain.errors import AccountInactive, InvalidValue, SelfLockout, SessionEnded
 from domain.values import require_choice, require_utc
 
 EMAIL_MAX_LENGTH = 254
@@ -15,11 +16,25 @@ PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 _EMAIL_SHAPE = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s.\x00-\x1f\x7f]+(\.[^@\s.\x00-\x1f\x7f]+)+")
 """Something@domain.tld, with no whitespace or control character anywhere (PostgreSQL refuses NUL)."""
+_UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+"""Control characters, formatting characters (bidirectional overrides and isolates U+202A to U+202E and
+U+2066 to U+2069, zero-width characters U+200B to U+200F, U+061C, U+FEFF, the soft hyphen...) and lone
+surrogates: invisible, or they make one address display as another."""
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
 
 
 def normalize_email(raw: str) -> str:
-    """Trimmed and lower-cased, so one mailbox is one account whatever case it is typed in."""
-    email = raw.strip().lower()
+    """One mailbox is one account however it is typed: NFKC-normalised (a fullwidth `A` (U+FF21) is `a`, a
+    ligature its letters), trimmed and lower-cased. Lower-casing can leave a string that is no
+    longer in NFKC, so the result is normalised once more: normalising twice changes nothing.
+
+    An address that still holds a control or formatting character (after trimming) is refused."""
+    email = _nfkc(_nfkc(raw).strip().lower())
+    if any(unicodedata.category(char) in _UNSEEN_CATEGORIES for char in email):
+        raise InvalidValue("email", "must not hold control or invisible formatting characters")
     if len(email) > EMAIL_MAX_LENGTH or not _EMAIL_SHAPE.fullmatch(email):
         raise InvalidValue("email", f"must be an email address of at most {EMAIL_MAX_LENGTH} characters")
     return email
@@ -44,6 +59,9 @@ class User:
     created_at: datetime
     role: Role = Role.USER
     is_active: bool = True
+    session_version: int = 0
+    """Moves on every change of password, role or account state (see `_change_access`): sessions
+    opened at an earlier version are over."""
     id: int | None = None
 
     def __post_init__(self) -> None:
@@ -59,25 +77,57 @@ class User:
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
 
-    def promote_to_admin(self) -> None:
-        """Staff bootstrap (the command line): an active ADMIN, whatever the account was before."""
-        self.role = Role.ADMIN
-        self.is_active = True
+    def promote_to_admin(self) -> bool:
+        """Staff bootstrap (the command line): an active ADMIN, whatever the account was before.
+        True when that ended the account's sessions."""
+        return self._change_access(role=Role.ADMIN, is_active=True)
 
     def ensure_active(self) -> None:
         if not self.is_active:
             raise AccountInactive()
 
-    def change_role(self, role: Role | str, *, by: User) -> None:
+    def ensure_session_current(self, session_version: int) -> None:
+        """Refuses a session opened at another version of the account (see `_change_access`)."""
+        if session_version != self.session_version:
+            raise SessionEnded()
+
+    def change_role(self, role: Role | str, *, by: User) -> bool:
+        """True when the role changed, which ends the user's sessions."""
         new_role = require_choice("role", Role, role)
         if by.id == self.id and new_role is not Role.ADMIN and self.is_admin:
             raise SelfLockout("demote")
-        self.role = new_role
+        return self._change_access(role=new_role)
 
-    def set_active(self, active: bool, *, by: User) -> None:
+    def set_active(self, active: bool, *, by: User) -> bool:
+        """True when the state changed, which ends the user's sessions."""
         if by.id == self.id and not active:
             raise SelfLockout("deactivate")
-        self.is_active = active
+        return self._change_access(is_active=active)
+
+    def set_password_hash(self, password_hash: str) -> bool:
+        """A new password (hashed by the caller). True when it differs, which ends every session."""
+        return self._change_access(password_hash=password_hash)
+
+    def _change_access(
+        self, *, role: Role | None = None, is_active: bool | None = None, password_hash: str | None = None
+    ) -> bool:
+        """THE rule of sessions: any change of password, role or account state ends every session
+        of the user — refresh tokens and the access tokens issued before it alike — so nobody keeps
+        powers, or an account, through a session opened under the old ones. It moves
+        `session_version`; the use case revokes the refresh tokens, and an access token carrying
+        an older version is refused. Setting what is already there changes nothing and ends
+        nothing. Returns whether the sessions ended."""
+        before = (self.role, self.is_active, self.password_hash)
+        after = (
+            before[0] if role is None else role,
+            before[1] if is_active is None else is_active,
+            before[2] if password_hash is None else password_hash,
+        )
+        if after == before:
+            return False
+        self.role, self.is_active, self.password_hash = after
+        self.session_version += 1
+        return True
 
 
 @dataclass(eq=False, slots=True, kw_only=True)
@@ -110,6 +160,13 @@ class RefreshToken:
 
     def is_live(self, now: datetime) -> bool:
         return not self.is_revoked and not self.is_expired(now)
+
+    def reuse_is_theft(self, now: datetime, grace: timedelta) -> bool:
+        """This token, revoked, was presented again. Within `grace` of its revocation that is a
+        client racing itself (two tabs refreshing at once: the loser presents the token the winner
+        just rotated), refused but harmless; later, a copy is in someone else's hands. A token that
+        is not revoked (it expired) is no reuse at all."""
+        return self.revoked_at is not None and now - self.revoked_at >= grace
 
     def revoke(self, now: datetime) -> None:
         if self.revoked_at is None:

@@ -143,8 +143,16 @@ def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
 
     async def create(container: Container) -> str:
         account = await container.create_admin()(args.email, password)
-        verb = "created admin" if account.created else "promoted existing user to admin"
-        return f"{verb} {account.user.email} (id {account.user.id})"
+        who = f"{account.user.email} (id {account.user.id})"
+        if account.created:
+            return f"created admin {who}"
+        if account.sessions_ended:
+            return (
+                f"existing user {who} is now an active admin with the given password; every earlier"
+                " session of this account was ended (refresh tokens revoked, access tokens refused):"
+                " log in again with this password"
+            )
+        return f"{who} is already an active admin with this password; nothing changed"
 
     print(_run(settings, create))
     return 0

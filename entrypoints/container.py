@@ -90,6 +90,10 @@ def _refresh_ttl(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.refresh_token_ttl_seconds)
 
 
+def _refresh_reuse_grace(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.refresh_reuse_grace_seconds)
+
+
 def _time_to_pay(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.pending_order_ttl_seconds)
 
@@ -163,7 +167,12 @@ class Container(containers.DeclarativeContainer):
     sign_up = providers.Singleton(SignUp, uow=unit_of_work.provider, hasher=password_hasher, clock=clock)
     log_in = providers.Singleton(LogIn, uow=unit_of_work.provider, hasher=password_hasher, sessions=sessions)
     refresh_session = providers.Singleton(
-        RefreshSession, uow=unit_of_work.provider, tokens=tokens, sessions=sessions, clock=clock
+        RefreshSession,
+        uow=unit_of_work.provider,
+        tokens=tokens,
+        sessions=sessions,
+        clock=clock,
+        reuse_grace=providers.Callable(_refresh_reuse_grace, settings),
     )
     log_out = providers.Singleton(LogOut, uow=unit_of_work.provider, tokens=tokens, clock=clock)
     authenticate = providers.Singleton(Authenticate, users=user_queries, tokens=tokens)

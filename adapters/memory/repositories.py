@@ -33,11 +33,12 @@ class MemoryUserRepository:
         self._users[user.id] = replace(user)
         return user
 
-    async def get(self, user_id: int) -> User | None:
+    async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
+        """for_update needs no lock here: a memory unit of work holds the whole store already."""
         user = self._users.get(user_id)
         return replace(user) if user else None
 
-    async def get_by_email(self, email: str) -> User | None:
+    async def get_by_email(self, email: str, *, for_update: bool = False) -> User | None:
         for user in self._users.values():
             if user.email == email:
                 return replace(user)

@@ -18,6 +18,9 @@ REFRESH_TOKEN_BYTES = 32
 
 
 MAX_ID = 2**63 - 1
+LATEST_TIMESTAMP = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
+"""`exp` and `iat` beyond the last second a datetime can hold are no times at all."""
+SESSION_VERSION_CLAIM = "sv"
 
 
 def _user_id(subject: object) -> int | None:
@@ -26,6 +29,20 @@ def _user_id(subject: object) -> int | None:
         return None
     user_id = int(subject)
     return user_id if 0 < user_id <= MAX_ID else None
+
+
+def _timestamp(value: object) -> float | None:
+    """A NumericDate (RFC 7519) a datetime can hold, else None. PyJWT accepts a numeric string or a
+    number far past year 9999 and leaves the rest to us."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value if 0 <= value <= LATEST_TIMESTAMP else None
+
+
+def _session_version(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= MAX_ID else None
 
 
 class JwtTokenService:
@@ -49,6 +66,7 @@ class JwtTokenService:
             "iat": issued_at,
             "exp": issued_at + self._ttl,
             "jti": uuid.uuid4().hex,
+            SESSION_VERSION_CLAIM: user.session_version,
         }
         return jwt.encode(claims, self._secret, algorithm=self._algorithm)
 
@@ -58,16 +76,25 @@ class JwtTokenService:
                 token,
                 self._secret,
                 algorithms=[self._algorithm],
-                options={"require": ["exp", "iat", "sub", "type", "jti"]},
+                options={"require": ["exp", "iat", "sub", "type", "jti", SESSION_VERSION_CLAIM]},
             )
         except jwt.PyJWTError as error:
             raise InvalidAccessToken() from error
         if claims.get("type") != ACCESS_TOKEN_TYPE:
             raise InvalidAccessToken("this is not an access token")
-        user_id, role, expires = _user_id(claims.get("sub")), claims.get("role"), claims["exp"]
-        if user_id is None or role not in {r.value for r in Role}:
+        user_id, role = _user_id(claims.get("sub")), claims.get("role")
+        expires, issued = _timestamp(claims.get("exp")), _timestamp(claims.get("iat"))
+        version = _session_version(claims.get(SESSION_VERSION_CLAIM))
+        if user_id is None or expires is None or issued is None or version is None:
             raise InvalidAccessToken()
-        return AccessClaims(user_id=user_id, role=Role(role), expires_at=datetime.fromtimestamp(expires, UTC))
+        if role not in {r.value for r in Role}:
+            raise InvalidAccessToken()
+        return AccessClaims(
+            user_id=user_id,
+            role=Role(role),
+            expires_at=datetime.fromtimestamp(expires, UTC),
+            session_version=version,
+        )
 
     def new_refresh_token(self) -> str:
         return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)

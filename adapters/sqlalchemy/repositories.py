@@ -44,6 +44,7 @@ def user_from_row(row: Row[Any]) -> User:
         password_hash=row.password_hash,
         role=Role(row.role),
         is_active=row.is_active,
+        session_version=row.session_version,
         created_at=row.created_at,
     )
 
@@ -84,6 +85,7 @@ class SqlUserRepository:
                 password_hash=user.password_hash,
                 role=user.role.value,
                 is_active=user.is_active,
+                session_version=user.session_version,
                 created_at=user.created_at,
             )
             .on_conflict_do_nothing(index_elements=[users.c.email])
@@ -95,19 +97,28 @@ class SqlUserRepository:
         user.id = user_id
         return user
 
-    async def get(self, user_id: int) -> User | None:
-        row = (await self._conn.execute(select(users).where(users.c.id == user_id))).first()
-        return user_from_row(row) if row else None
+    async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
+        return await self._one(select(users).where(users.c.id == user_id), for_update)
 
-    async def get_by_email(self, email: str) -> User | None:
-        row = (await self._conn.execute(select(users).where(users.c.email == email))).first()
+    async def get_by_email(self, email: str, *, for_update: bool = False) -> User | None:
+        return await self._one(select(users).where(users.c.email == email), for_update)
+
+    async def _one(self, query: Select[Any], for_update: bool) -> User | None:
+        # On SQLite FOR UPDATE is dropped: there every writing transaction holds the database's
+        # write lock from its start (BEGIN IMMEDIATE), which serializes them all the more.
+        row = (await self._conn.execute(query.with_for_update() if for_update else query)).first()
         return user_from_row(row) if row else None
 
     async def update(self, user: User) -> None:
         await self._conn.execute(
             update(users)
             .where(users.c.id == user.id)
-            .values(role=user.role.value, is_active=user.is_active, password_hash=user.password_hash)
+            .values(
+                role=user.role.value,
+                is_active=user.is_active,
+                password_hash=user.password_hash,
+                session_version=user.session_version,
+            )
         )
 
 

@@ -173,7 +173,11 @@ class AdminUserController(Controller):
         data: JSONBody[UpdateUserRequest],
         set_user_status: NamedDependency[SetUserStatus],
     ) -> UserResponse:
-        """Activate, deactivate (revokes every refresh token) or change the role. Not yourself."""
+        """Activate, deactivate or change the role. Not yourself (409 `conflict`).
+
+        Any change ends every session of the user: their refresh tokens are revoked and their
+        access tokens issued before the change are refused (401). A field set to the value it
+        already has changes nothing and ends nothing."""
         role = given(data.role)
         user = await set_user_status(
             request.user, user_id, is_active=given(data.is_active), role=Role(role) if role else None

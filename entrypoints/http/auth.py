@@ -36,7 +36,9 @@ class AuthController(Controller):
         dto=StrictBody[SignupRequest],
     )
     async def signup(self, data: JSONBody[SignupRequest], sign_up: NamedDependency[SignUp]) -> UserResponse:
-        """Open an account. New accounts are always active USERs."""
+        """Open an account. New accounts are always active USERs. The email is NFKC-normalised,
+        trimmed and lower-cased; one holding a control or invisible formatting character
+        (bidirectional overrides, zero-width characters) is refused (400)."""
         return UserResponse.of(await sign_up(data.email, data.password))
 
     @post(
@@ -62,7 +64,9 @@ class AuthController(Controller):
         self, data: JSONBody[RefreshTokenRequest], refresh_session: NamedDependency[RefreshSession]
     ) -> TokenPairResponse:
         """Rotate: the presented refresh token is revoked and a new pair issued. Presenting a revoked
-        token again revokes every refresh token of its user."""
+        token again revokes every refresh token of its user — unless it comes within
+        REFRESH_REUSE_GRACE_SECONDS (default 10) of its rotation (two tabs refreshing at once):
+        then it is refused (401 `invalid_refresh_token`) and the user's sessions stay valid."""
         return TokenPairResponse.of(await refresh_session(data.refresh_token))
 
     @post(

@@ -43,6 +43,7 @@ from domain.errors import (
     NotInCart,
     ProductUnavailable,
     SelfLockout,
+    SessionEnded,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -93,6 +94,7 @@ _TITLES = {
 CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     InvalidValue: (400, "validation_error"),
     InvalidAccessToken: (401, "unauthorized"),
+    SessionEnded: (401, "unauthorized"),
     InvalidCredentials: (401, "invalid_credentials"),
     InvalidRefreshToken: (401, "invalid_refresh_token"),
     AccountInactive: (403, "account_inactive"),

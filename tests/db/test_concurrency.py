@@ -15,7 +15,7 @@ from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.catalog import ChangeStock
 from application.errors import EmailTaken, InvalidRefreshToken
-from application.identity import LogIn, RefreshSession, SessionIssuer, SignUp
+from application.identity import LogIn, RefreshSession, SessionIssuer, SignUp, TokenPair
 from application.ports import UnitOfWork
 from domain.catalog import Product, Series
 from domain.errors import InsufficientStock
@@ -38,23 +38,51 @@ def _uow(engine: AsyncEngine) -> UnitOfWork:
     return SqlUnitOfWork(engine)
 
 
+REUSE_GRACE = timedelta(seconds=10)
+
+
 async def test_concurrent_refreshes_of_one_token_yield_exactly_one_new_pair(engine: AsyncEngine) -> None:
+    """Two tabs (here twenty) refresh with one token at once: one new pair, the others refused, and
+    — the losers being no thieves — the winner's new pair still valid. On PostgreSQL a loser's
+    UPDATE waits for the winner's commit and finds the token revoked only then."""
     clock = FrozenClock()
     hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     tokens = JwtTokenService(TEST_JWT_SECRET, access_token_ttl_seconds=900)
     sessions = SessionIssuer(tokens, clock, timedelta(days=1))
     await SignUp(lambda: _uow(engine), hasher, clock)("ann@example.com", "correct horse")
     pair = await LogIn(lambda: _uow(engine), hasher, sessions)("ann@example.com", "correct horse")
-    refresh = RefreshSession(lambda: _uow(engine), tokens, sessions, clock)
+    refresh = RefreshSession(lambda: _uow(engine), tokens, sessions, clock, reuse_grace=REUSE_GRACE)
 
     results = await asyncio.gather(
         *(refresh(pair.refresh_token) for _ in range(RACERS)), return_exceptions=True
     )
 
-    winners = [r for r in results if not isinstance(r, BaseException)]
-    losers = [r for r in results if isinstance(r, BaseException)]
+    winners = [r for r in results if isinstance(r, TokenPair)]
+    losers = [r for r in results if not isinstance(r, TokenPair)]
     assert len(winners) == 1
     assert all(isinstance(error, InvalidRefreshToken) for error in losers)
+    assert await refresh(winners[0].refresh_token)
+    hasher.close()
+
+
+async def test_reuse_past_the_grace_period_still_revokes_the_family(engine: AsyncEngine) -> None:
+    clock = FrozenClock()
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    tokens = JwtTokenService(TEST_JWT_SECRET, access_token_ttl_seconds=900)
+    sessions = SessionIssuer(tokens, clock, timedelta(days=1))
+    await SignUp(lambda: _uow(engine), hasher, clock)("ann@example.com", "correct horse")
+    stolen = await LogIn(lambda: _uow(engine), hasher, sessions)("ann@example.com", "correct horse")
+    refresh = RefreshSession(lambda: _uow(engine), tokens, sessions, clock, reuse_grace=REUSE_GRACE)
+    rotated = await refresh(stolen.refresh_token)
+    clock.advance(REUSE_GRACE.total_seconds())
+
+    results = await asyncio.gather(
+        *(refresh(stolen.refresh_token) for _ in range(RACERS)), return_exceptions=True
+    )
+
+    assert all(isinstance(result, InvalidRefreshToken) for result in results)
+    with pytest.raises(InvalidRefreshToken):
+        await refresh(rotated.refresh_token)
     hasher.close()
 
 

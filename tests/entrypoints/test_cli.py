@@ -62,7 +62,21 @@ def test_create_admin_creates_then_promotes_idempotently(env: dict[str, str]) ->
     assert created.returncode == 0, created.stderr
     assert "created admin staff@example.com" in created.stdout
     assert again.returncode == 0, again.stderr
-    assert "promoted existing user to admin staff@example.com" in again.stdout
+    assert (
+        "staff@example.com (id 1) is already an active admin with this password; nothing changed"
+        in again.stdout
+    )
+
+
+def test_create_admin_with_another_password_says_the_sessions_were_ended(env: dict[str, str]) -> None:
+    assert _bookshop("db", "upgrade", env=env).returncode == 0
+    signed_up = _bookshop("create-admin", "ann@example.com", "--password", "correct horse", env=env)
+    assert signed_up.returncode == 0, signed_up.stderr
+    other_password = _bookshop("create-admin", "ann@example.com", "--password", "another password", env=env)
+
+    assert other_password.returncode == 0, other_password.stderr
+    assert other_password.stdout.startswith("existing user ann@example.com (id 1) is now an active admin")
+    assert "every earlier session of this account was ended" in other_password.stdout
 
 
 def test_create_admin_prompts_for_the_password(env: dict[str, str]) -> None:

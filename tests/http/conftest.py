@@ -159,6 +159,7 @@ def access_claims(user_id: int | str, **overrides: Any) -> dict[str, Any]:
         "iat": now,
         "exp": now + 900,
         "jti": "0123456789abcdef0123456789abcdef",
+        "sv": 0,
     }
     claims.update(overrides)
     return {key: value for key, value in claims.items() if value is not None}

@@ -81,6 +81,17 @@ BAD_TOKENS: dict[str, Callable[[Session], str]] = {
     "sub-missing": lambda s: craft_token(access_claims(s.user_id, sub=None)),
     "sub-unknown-user": lambda s: craft_token(access_claims(s.user_id + 1000)),
     "sub-beyond-any-id": lambda _: craft_token(access_claims(str(2**63))),
+    # Correctly signed, yet claims no clock can hold or of the wrong type (each was a 500 once).
+    "exp-2**70": lambda s: craft_token(access_claims(s.user_id, exp=2**70)),
+    "exp-in-year-10000": lambda s: craft_token(access_claims(s.user_id, exp=253_402_300_800)),
+    "exp-a-string": lambda s: craft_token(access_claims(s.user_id, exp=str(int(time.time()) + 900))),
+    "iat-a-string": lambda s: craft_token(access_claims(s.user_id, iat=str(int(time.time())))),
+    "iat-minus-2**70": lambda s: craft_token(access_claims(s.user_id, iat=-(2**70))),
+    "sv-missing": lambda s: craft_token(access_claims(s.user_id, sv=None)),
+    "sv-a-string": lambda s: craft_token(access_claims(s.user_id, sv="0")),
+    "sv-false": lambda s: craft_token(access_claims(s.user_id, sv=False)),
+    "sv-another-version": lambda s: craft_token(access_claims(s.user_id, sv=1)),
+    "sv-2**70": lambda s: craft_token(access_claims(s.user_id, sv=2**70)),
 }
 
 
@@ -163,6 +174,17 @@ async def test_a_bad_access_token_is_unauthorized(client: AsyncTestClient[Litest
     response = await me(client, f"Bearer {token}")
 
     assert_unauthorized(response)
+
+
+async def test_a_token_valid_until_the_last_second_of_year_9999_is_accepted(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    """The edge of the range above: the last time a datetime holds is still a time."""
+    session = await signup_and_login(client, "ann@example.com")
+
+    response = await me(client, f"Bearer {craft_token(access_claims(session.user_id, exp=253_402_300_799))}")
+
+    assert response.status_code == 200
 
 
 async def test_a_refresh_token_is_not_an_access_token(client: AsyncTestClient[Litestar]) -> None:

@@ -42,6 +42,12 @@ async def refresh(client: Client, refresh_token: str) -> Response:
     return await client.post("/auth/refresh", json={"refresh_token": refresh_token})
 
 
+async def signed_in_again(client: Client, session: Session) -> Session:
+    """A new session for the user (their earlier ones ended with a change of their role)."""
+    pair = await log_in(client, session.email)
+    return Session(session.user_id, session.email, str(pair["access_token"]), str(pair["refresh_token"]))
+
+
 # --- GET /admin/users ----------------------------------------------------------------------------
 
 
@@ -170,7 +176,7 @@ async def test_deactivating_leaves_other_users_alone(client: Client, admin: Sess
 # --- roles ---------------------------------------------------------------------------------------
 
 
-async def test_promoting_takes_effect_on_the_next_request(
+async def test_promoting_ends_the_sessions_opened_as_a_user(
     client: Client, admin: Session, ann: Session
 ) -> None:
     assert_problem(await client.get("/admin/users", headers=bearer(ann.access_token)), 403, "forbidden")
@@ -179,31 +185,84 @@ async def test_promoting_takes_effect_on_the_next_request(
 
     assert response.status_code == 200
     assert response.json()["role"] == "ADMIN"
-    assert (await client.get("/admin/users", headers=bearer(ann.access_token))).status_code == 200
-    assert (await client.get("/auth/me", headers=bearer(ann.access_token))).json()["role"] == "ADMIN"
+    assert_problem(await client.get("/admin/users", headers=bearer(ann.access_token)), 401, "unauthorized")
+    assert_problem(await client.get("/auth/me", headers=bearer(ann.access_token)), 401, "unauthorized")
+    assert_problem(await refresh(client, ann.refresh_token), 401, "invalid_refresh_token")
+    again = await log_in(client, ann.email)
+    assert (await client.get("/admin/users", headers=bearer(str(again["access_token"])))).status_code == 200
 
 
-async def test_demoting_takes_effect_on_the_next_request(
+async def test_demoting_ends_the_sessions_opened_as_an_admin(
     client: Client, admin: Session, ann: Session
 ) -> None:
     await patch_user(client, admin, ann.user_id, {"role": "ADMIN"})
-    assert (await client.get("/admin/products", headers=bearer(ann.access_token))).status_code == 200
+    as_admin = await log_in(client, ann.email)
+    assert (
+        await client.get("/admin/products", headers=bearer(str(as_admin["access_token"])))
+    ).status_code == 200
 
     response = await patch_user(client, admin, ann.user_id, {"role": "USER"})
 
     assert response.status_code == 200
     assert response.json()["role"] == "USER"
-    assert_problem(await client.get("/admin/products", headers=bearer(ann.access_token)), 403, "forbidden")
+    assert_problem(
+        await client.get("/admin/products", headers=bearer(str(as_admin["access_token"]))),
+        401,
+        "unauthorized",
+    )
+    assert_problem(await refresh(client, str(as_admin["refresh_token"])), 401, "invalid_refresh_token")
+    again = await log_in(client, ann.email)
+    assert_problem(
+        await client.get("/admin/products", headers=bearer(str(again["access_token"]))), 403, "forbidden"
+    )
 
 
 async def test_an_admin_can_demote_another_admin_who_then_cannot_demote_back(
     client: Client, admin: Session, ann: Session
 ) -> None:
     await patch_user(client, admin, ann.user_id, {"role": "ADMIN"})
+    ann_as_admin = await signed_in_again(client, ann)
 
-    assert (await patch_user(client, ann, admin.user_id, {"role": "USER"})).status_code == 200
+    assert (await patch_user(client, ann_as_admin, admin.user_id, {"role": "USER"})).status_code == 200
 
-    assert_problem(await patch_user(client, admin, ann.user_id, {"role": "USER"}), 403, "forbidden")
+    admin_as_user = await signed_in_again(client, admin)
+    assert_problem(await patch_user(client, admin_as_user, ann.user_id, {"role": "USER"}), 403, "forbidden")
+
+
+async def test_deactivated_then_reactivated_the_old_access_token_stays_refused(
+    client: Client, admin: Session, ann: Session
+) -> None:
+    await patch_user(client, admin, ann.user_id, {"is_active": False})
+    await patch_user(client, admin, ann.user_id, {"is_active": True})
+
+    assert_problem(await client.get("/auth/me", headers=bearer(ann.access_token)), 401, "unauthorized")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"role": "USER"}, {"is_active": True}, {"role": "USER", "is_active": True}, {}],
+    ids=repr,
+)
+async def test_a_patch_that_changes_nothing_ends_no_session(
+    client: Client, admin: Session, ann: Session, body: Json
+) -> None:
+    response = await patch_user(client, admin, ann.user_id, body)
+
+    assert response.status_code == 200
+    assert (await client.get("/auth/me", headers=bearer(ann.access_token))).status_code == 200
+    assert (await refresh(client, ann.refresh_token)).status_code == 200
+
+
+async def test_a_change_of_one_user_leaves_the_admin_and_the_others_signed_in(
+    client: Client, admin: Session, ann: Session
+) -> None:
+    bob = await signup_and_login(client, "bob@example.com")
+
+    await patch_user(client, admin, ann.user_id, {"role": "ADMIN", "is_active": False})
+
+    for other in (admin, bob):
+        assert (await client.get("/auth/me", headers=bearer(other.access_token))).status_code == 200
+        assert (await refresh(client, other.refresh_token)).status_code == 200
 
 
 async def test_role_and_activity_change_together(client: Client, admin: Session, ann: Session) -> None:

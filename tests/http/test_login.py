@@ -92,6 +92,40 @@ async def test_login_accepts_the_email_in_any_case_and_padded(client: AsyncTestC
     assert response.status_code == 200
 
 
+async def test_login_accepts_the_email_typed_in_fullwidth_characters(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    await sign_up(client, "ann@example.com")
+
+    response = await client.post(
+        "/auth/login", json={"email": "\uff41\uff4e\uff4e@example.com", "password": PASSWORD}
+    )
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "ann\u202e@example.com",
+        "\u202eann@example.com",
+        "ann@example.com\u2069",
+        "a\u200bnn@example.com",
+        "ann@exa\ufeffmple.com",
+        "ann\x9b@example.com",
+    ],
+    ids=["rtl-override", "rtl-override-first", "pop-isolate-last", "zero-width", "bom", "c1"],
+)
+async def test_an_email_with_an_invisible_character_is_invalid_credentials_not_a_500(
+    client: AsyncTestClient[Litestar], email: str
+) -> None:
+    await sign_up(client, "ann@example.com")
+
+    response = await client.post("/auth/login", json={"email": email, "password": PASSWORD})
+
+    assert_problem(response, 401, "invalid_credentials")
+
+
 async def test_unknown_email_and_wrong_password_get_the_same_answer(
     client: AsyncTestClient[Litestar],
 ) -> None:

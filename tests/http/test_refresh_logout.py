@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,9 @@ from litestar.testing import AsyncTestClient
 
 from application.ports import UnitOfWork
 from domain.identity import RefreshToken
-from entrypoints.container import Container
+from entrypoints.container import Container, build_container
+from entrypoints.http.app import create_app
+from tests.conftest import make_settings
 from tests.http.conftest import (
     assert_problem,
     bearer,
@@ -26,6 +29,14 @@ from tests.http.conftest import (
 )
 
 PAIR_KEYS = {"access_token", "refresh_token", "token_type", "expires_in"}
+
+
+@pytest.fixture
+async def no_grace_client(database_url: str) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """REFRESH_REUSE_GRACE_SECONDS=0: any reuse, however soon, is taken as theft."""
+    app = create_app(build_container(make_settings(database_url, refresh_reuse_grace_seconds=0)))
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client
 
 
 async def refresh(client: AsyncTestClient[Litestar], refresh_token: str) -> Response:
@@ -97,8 +108,9 @@ async def test_the_rotated_refresh_token_is_refused(client: AsyncTestClient[Lite
 
 
 async def test_reusing_a_revoked_token_revokes_every_refresh_token_of_the_user(
-    client: AsyncTestClient[Litestar],
+    no_grace_client: AsyncTestClient[Litestar],
 ) -> None:
+    client = no_grace_client
     session = await signup_and_login(client, "ann@example.com")
     other_device = await log_in(client, "ann@example.com")
     bob = await signup_and_login(client, "bob@example.com")
@@ -126,6 +138,25 @@ async def test_of_concurrent_refreshes_of_one_token_exactly_one_succeeds(
     for response in responses:
         if response.status_code == 401:
             assert_problem(response, 401, "invalid_refresh_token")
+    # The late tabs are not thieves: the winner's new pair stays valid.
+    (winner,) = [response.json() for response in responses if response.status_code == 200]
+    assert (await client.get("/auth/me", headers=bearer(winner["access_token"]))).status_code == 200
+    assert (await refresh(client, winner["refresh_token"])).status_code == 200
+
+
+async def test_a_rotated_token_presented_again_at_once_leaves_the_family_valid(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    """Within REFRESH_REUSE_GRACE_SECONDS (10 by default) of its rotation."""
+    session = await signup_and_login(client, "ann@example.com")
+    other_device = await log_in(client, "ann@example.com")
+    rotated = await refresh(client, session.refresh_token)
+
+    late = await refresh(client, session.refresh_token)
+
+    assert_problem(late, 401, "invalid_refresh_token")
+    assert (await refresh(client, rotated.json()["refresh_token"])).status_code == 200
+    assert (await refresh(client, other_device["refresh_token"])).status_code == 200
 
 
 @pytest.mark.parametrize(

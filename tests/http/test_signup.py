@@ -130,6 +130,54 @@ async def test_an_email_with_a_control_character_is_a_validation_error_not_a_500
     assert "email" in error_fields(body)
 
 
+FULLWIDTH_ANN = "\uff21\uff4e\uff4e@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.\uff43\uff4f\uff4d"
+"""Ann@example.com in fullwidth letters: the same mailbox once NFKC-normalised."""
+
+INVISIBLE = {
+    "rtl-override": "\u202e",
+    "ltr-override": "\u202d",
+    "rtl-isolate": "\u2067",
+    "pop-isolate": "\u2069",
+    "zero-width-space": "\u200b",
+    "zero-width-joiner": "\u200d",
+    "rtl-mark": "\u200f",
+    "arabic-letter-mark": "\u061c",
+    "byte-order-mark": "\ufeff",
+    "c1-control": "\x9b",
+}
+
+
+async def test_a_fullwidth_email_is_the_same_address_normalised(client: AsyncTestClient[Litestar]) -> None:
+    user = await sign_up(client, FULLWIDTH_ANN)
+
+    assert user["email"] == "ann@example.com"
+    login = await client.post("/auth/login", json={"email": "ann@example.com", "password": PASSWORD})
+    assert login.status_code == 200
+
+
+async def test_a_fullwidth_copy_of_a_taken_email_is_taken(client: AsyncTestClient[Litestar]) -> None:
+    await sign_up(client, "ann@example.com")
+
+    response = await client.post(
+        "/auth/signup", json={"email": FULLWIDTH_ANN, "password": "another password"}
+    )
+
+    assert_problem(response, 409, "email_taken")
+
+
+@pytest.mark.parametrize("invisible", list(INVISIBLE.values()), ids=list(INVISIBLE))
+async def test_an_email_with_a_bidirectional_or_invisible_character_is_a_validation_error(
+    client: AsyncTestClient[Litestar], invisible: str
+) -> None:
+    response = await client.post(
+        "/auth/signup", json={"email": f"ann{invisible}@example.com", "password": PASSWORD}
+    )
+
+    body = assert_problem(response, 400, "validation_error")
+    assert "email" in error_fields(body)
+    await assert_cannot_log_in(client, f"ann{invisible}@example.com", PASSWORD)
+
+
 async def test_an_email_of_254_characters_is_accepted(client: AsyncTestClient[Litestar]) -> None:
     email = "a" * 242 + "@example.com"
     assert len(email) == 254

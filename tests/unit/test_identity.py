@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from domain.errors import AccountInactive, InvalidValue, SelfLockout
+from domain.errors import AccountInactive, InvalidValue, SelfLockout, SessionEnded
 from domain.identity import (
     EMAIL_MAX_LENGTH,
     RefreshToken,
@@ -76,6 +80,100 @@ def test_the_length_limit_applies_after_trimming() -> None:
     email = "a" * (EMAIL_MAX_LENGTH - len(DOMAIN)) + DOMAIN
 
     assert normalize_email(f"   {email}   ") == email
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            "\uff41\uff4e\uff4e\uff20\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45\uff0e\uff43\uff4f\uff4d",
+            "ann@example.com",
+        ),
+        ("\uff21nn@Example.com", "ann@example.com"),
+        ("ann@\u212bngstr\u00f6m.se", "ann@\u00e5ngstr\u00f6m.se"),  # the Angstrom sign is the letter
+        ("\ufb01ona@example.com", "fiona@example.com"),  # the ligature is two letters
+        ("\u3000ann@example.com\u3000", "ann@example.com"),  # an ideographic space is trimmed too
+    ],
+)
+def test_an_email_is_nfkc_normalised_so_look_alikes_are_one_address(raw: str, expected: str) -> None:
+    assert normalize_email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "\u202a",  # left-to-right embedding
+        "\u202b",
+        "\u202c",
+        "\u202d",
+        "\u202e",  # right-to-left override: "moc.elpmaxe@nna" reads as "ann@example.com"
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",
+        "\u200b",  # zero width space
+        "\u200c",
+        "\u200d",
+        "\u200e",
+        "\u200f",
+        "\u061c",  # Arabic letter mark
+        "\ufeff",  # zero width no-break space (byte order mark)
+        "\u00ad",  # soft hyphen
+        "\u2060",  # word joiner
+        "\x9b",  # a C1 control
+    ],
+    ids=lambda c: f"U+{ord(c):04X}",
+)
+@pytest.mark.parametrize("where", ["start", "local", "domain", "end"])
+def test_an_email_holding_a_control_or_formatting_character_is_refused(invisible: str, where: str) -> None:
+    raw = {
+        "start": f"{invisible}ann@example.com",
+        "local": f"an{invisible}n@example.com",
+        "domain": f"ann@exam{invisible}ple.com",
+        "end": f"ann@example.com{invisible}",
+    }[where]
+
+    with pytest.raises(InvalidValue) as refused:
+        normalize_email(raw)
+
+    assert refused.value.field == "email"
+
+
+def test_a_lone_surrogate_is_refused() -> None:
+    with pytest.raises(InvalidValue):
+        normalize_email("ann\ud800@example.com")
+
+
+_local_parts = st.text(min_size=1, max_size=30)
+_labels = st.text(min_size=1, max_size=15)
+_emails = st.one_of(
+    st.text(max_size=60),
+    st.builds(
+        lambda local, labels: f"{local}@{'.'.join(labels)}",
+        _local_parts,
+        st.lists(_labels, min_size=2, max_size=3),
+    ),
+    st.builds(
+        lambda local, label, tld: f"{local}@{label}.{tld}",
+        _local_parts,
+        _labels,
+        st.sampled_from(["com", "\uff23\uff2f\uff2d", "org", "\u00e9", "\ufb01", "\u202ecom", "co\u200bm"]),
+    ),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_emails)
+def test_a_normalised_email_holds_no_control_or_format_character_and_is_already_normal(raw: str) -> None:
+    try:
+        email = normalize_email(raw)
+    except InvalidValue:
+        return  # refused, as it may be: the property is about what is accepted
+
+    assert not [c for c in email if unicodedata.category(c) in {"Cc", "Cf", "Cs"}]
+    assert normalize_email(email) == email
+    assert email == unicodedata.normalize("NFKC", email) == email.lower() == email.strip()
+    assert len(email) <= EMAIL_MAX_LENGTH
 
 
 # --- check_password_policy -------------------------------------------------------------------------
@@ -201,6 +299,78 @@ def test_an_admin_may_deactivate_and_reactivate_another_user() -> None:
     assert admin.is_active
 
 
+# --- the rule of sessions: any change of password, role or state ends them ---------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda user, admin: user.change_role(Role.ADMIN, by=admin),
+        lambda user, admin: user.set_active(False, by=admin),
+        lambda user, _: user.set_password_hash("$argon2id$another-hash"),
+        lambda user, _: user.promote_to_admin(),
+    ],
+    ids=["role", "state", "password", "promotion"],
+)
+def test_every_change_of_password_role_or_state_ends_the_sessions(change: Any) -> None:
+    admin = make_user(id=1, role=Role.ADMIN)
+    user = make_user(id=2)
+
+    ended = change(user, admin)
+
+    assert ended is True
+    assert user.session_version == 1
+    with pytest.raises(SessionEnded):
+        user.ensure_session_current(0)
+    user.ensure_session_current(1)
+
+
+@pytest.mark.parametrize(
+    "same",
+    [
+        lambda user, admin: user.change_role(Role.USER, by=admin),
+        lambda user, admin: user.set_active(True, by=admin),
+        lambda user, _: user.set_password_hash(user.password_hash),
+    ],
+    ids=["role", "state", "password"],
+)
+def test_setting_what_is_already_there_ends_nothing(same: Any) -> None:
+    admin = make_user(id=1, role=Role.ADMIN)
+    user = make_user(id=2)
+
+    assert same(user, admin) is False
+    assert user.session_version == 0
+    user.ensure_session_current(0)
+
+
+def test_promoting_an_active_admin_ends_nothing() -> None:
+    admin = make_user(id=1, role=Role.ADMIN)
+
+    assert admin.promote_to_admin() is False
+    assert admin.session_version == 0
+
+
+def test_each_change_moves_the_version_again() -> None:
+    admin = make_user(id=1, role=Role.ADMIN)
+    user = make_user(id=2)
+
+    user.set_active(False, by=admin)
+    user.set_active(True, by=admin)
+
+    assert user.session_version == 2
+    with pytest.raises(SessionEnded):
+        user.ensure_session_current(0)  # back to the old state, not to the old sessions
+
+
+def test_a_refused_change_ends_nothing() -> None:
+    admin = make_user(id=1, role=Role.ADMIN)
+
+    with pytest.raises(SelfLockout):
+        admin.set_active(False, by=admin)
+
+    assert admin.session_version == 0
+
+
 # --- RefreshToken ----------------------------------------------------------------------------------
 
 TTL = timedelta(days=14)
@@ -245,6 +415,23 @@ def test_a_revoked_token_is_no_longer_live_even_before_it_expires() -> None:
     assert token.revoked_at == revoked_at
     assert not token.is_expired(revoked_at)
     assert not token.is_live(revoked_at)
+
+
+def test_reuse_within_the_grace_period_is_no_theft_and_after_it_is() -> None:
+    grace = timedelta(seconds=10)
+    token = RefreshToken.issue(7, "hash", NOW, TTL)
+    token.revoke(NOW)
+
+    assert not token.reuse_is_theft(NOW, grace)
+    assert not token.reuse_is_theft(NOW + grace - timedelta(microseconds=1), grace)
+    assert token.reuse_is_theft(NOW + grace, grace)
+    assert token.reuse_is_theft(NOW, timedelta(0))
+
+
+def test_a_token_that_is_not_revoked_is_no_reuse() -> None:
+    token = RefreshToken.issue(7, "hash", NOW, TTL)
+
+    assert not token.reuse_is_theft(NOW + TTL + timedelta(days=1), timedelta(0))
 
 
 def test_revoking_twice_keeps_the_first_revocation_time() -> None:

@@ -29,6 +29,7 @@ from tests.conftest import TEST_JWT_SECRET, Backend
 from tests.fakes import FrozenClock, RecordingHasher
 
 REFRESH_TTL = timedelta(days=14)
+REUSE_GRACE = timedelta(seconds=10)
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def identity(
     return Identity(
         sign_up=SignUp(uow, hasher, clock),
         log_in=LogIn(uow, hasher, sessions),
-        refresh=RefreshSession(uow, tokens, sessions, clock),
+        refresh=RefreshSession(uow, tokens, sessions, clock, reuse_grace=REUSE_GRACE),
         log_out=LogOut(uow, tokens, clock),
         authenticate=Authenticate(backend.users, tokens),
         create_admin=CreateAdmin(uow, hasher, clock),

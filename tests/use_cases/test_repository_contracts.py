@@ -93,6 +93,29 @@ async def test_a_duplicate_email_is_refused_by_the_store(uow: UnitOfWorkFactory)
             await tx.users.add(User.register("ann@example.com", "other", NOW))
 
 
+async def test_a_user_is_written_back_whole_and_read_alike_with_or_without_a_lock(
+    uow: UnitOfWorkFactory,
+) -> None:
+    user_id = await _stored_user(uow)
+    async with uow() as tx:
+        user = await tx.users.get(user_id, for_update=True)
+        assert user is not None
+        assert user.session_version == 0
+        user.promote_to_admin()
+        user.set_password_hash("another hash")
+        await tx.users.update(user)
+        await tx.commit()
+
+    async with uow() as tx:
+        by_id = await tx.users.get(user_id)
+        locked = await tx.users.get(user_id, for_update=True)
+        by_email = await tx.users.get_by_email("ann@example.com", for_update=True)
+    for stored in (by_id, locked, by_email):
+        assert stored is not None
+        assert (stored.role, stored.is_active, stored.password_hash) == ("ADMIN", True, "another hash")
+        assert stored.session_version == 2
+
+
 async def test_a_refresh_token_is_consumed_once(uow: UnitOfWorkFactory) -> None:
     user_id = await _stored_user(uow)
     async with uow() as tx:

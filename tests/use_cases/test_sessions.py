@@ -9,7 +9,7 @@ from application.errors import InvalidCredentials, InvalidRefreshToken
 from application.ports import UnitOfWorkFactory
 from domain.errors import AccountInactive
 from tests.fakes import FrozenClock, RecordingHasher
-from tests.use_cases.conftest import REFRESH_TTL, Identity, deactivate, edit_user
+from tests.use_cases.conftest import REFRESH_TTL, REUSE_GRACE, Identity, deactivate, edit_user
 
 PASSWORD = "correct horse"
 
@@ -75,11 +75,14 @@ async def test_refresh_rotates_the_token(identity: Identity, tokens: JwtTokenSer
     assert third.refresh_token not in {first.refresh_token, second.refresh_token}
 
 
-async def test_reusing_a_revoked_token_ends_every_session_of_the_user(identity: Identity) -> None:
+async def test_reusing_a_revoked_token_ends_every_session_of_the_user(
+    identity: Identity, clock: FrozenClock
+) -> None:
     await identity.sign_up("ann@example.com", PASSWORD)
     stolen = await identity.log_in("ann@example.com", PASSWORD)
     other_device = await identity.log_in("ann@example.com", PASSWORD)
     rotated = await identity.refresh(stolen.refresh_token)
+    clock.advance(REUSE_GRACE.total_seconds())  # the grace period is over from this instant
 
     with pytest.raises(InvalidRefreshToken):
         await identity.refresh(stolen.refresh_token)
@@ -89,12 +92,46 @@ async def test_reusing_a_revoked_token_ends_every_session_of_the_user(identity: 
             await identity.refresh(survivor.refresh_token)
 
 
-async def test_reuse_by_one_user_leaves_other_users_signed_in(identity: Identity) -> None:
+async def test_a_token_rotated_moments_ago_is_refused_but_the_family_stays_valid(
+    identity: Identity, clock: FrozenClock
+) -> None:
+    """Two tabs refresh with one token: the late one is not a thief."""
+    await identity.sign_up("ann@example.com", PASSWORD)
+    first_tab = await identity.log_in("ann@example.com", PASSWORD)
+    other_device = await identity.log_in("ann@example.com", PASSWORD)
+    rotated = await identity.refresh(first_tab.refresh_token)
+    clock.advance(REUSE_GRACE.total_seconds() - 1)
+
+    with pytest.raises(InvalidRefreshToken):
+        await identity.refresh(first_tab.refresh_token)
+
+    assert (await identity.refresh(rotated.refresh_token)).refresh_token
+    assert (await identity.refresh(other_device.refresh_token)).refresh_token
+
+
+async def test_a_logged_out_token_presented_again_past_the_grace_period_counts_as_reuse(
+    identity: Identity, clock: FrozenClock
+) -> None:
+    await identity.sign_up("ann@example.com", PASSWORD)
+    laptop = await identity.log_in("ann@example.com", PASSWORD)
+    phone = await identity.log_in("ann@example.com", PASSWORD)
+    await identity.log_out(laptop.refresh_token)
+    clock.advance(REUSE_GRACE.total_seconds() + 1)
+
+    with pytest.raises(InvalidRefreshToken):
+        await identity.refresh(laptop.refresh_token)
+
+    with pytest.raises(InvalidRefreshToken):
+        await identity.refresh(phone.refresh_token)
+
+
+async def test_reuse_by_one_user_leaves_other_users_signed_in(identity: Identity, clock: FrozenClock) -> None:
     await identity.sign_up("ann@example.com", PASSWORD)
     await identity.sign_up("bob@example.com", PASSWORD)
     ann = await identity.log_in("ann@example.com", PASSWORD)
     bob = await identity.log_in("bob@example.com", PASSWORD)
     await identity.refresh(ann.refresh_token)
+    clock.advance(REUSE_GRACE.total_seconds())
 
     with pytest.raises(InvalidRefreshToken):
         await identity.refresh(ann.refresh_token)

@@ -15,7 +15,12 @@ input so nobody can make the server hash a megabyte."""
 
 class SignupRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     email: Annotated[
-        str, msgspec.Meta(max_length=EMAIL_MAX_LENGTH, description="Trimmed and lower-cased; must be unique.")
+        str,
+        msgspec.Meta(
+            max_length=EMAIL_MAX_LENGTH,
+            description="NFKC-normalised, trimmed and lower-cased; must be unique. Control and invisible"
+            " formatting characters (bidirectional overrides, zero-width characters) are refused.",
+        ),
     ]
     password: Annotated[str, msgspec.Meta(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
 
