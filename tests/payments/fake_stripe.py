@@ -27,7 +27,8 @@ every request (any route) with `fake.force = Behaviour.X`:
 | an id not starting `pm_`                                | 400 resource_missing (param payment_method) |
 | anything else                                           | 200, status succeeded                       |
 
-Forced only: `RATE_LIMITED` (429), `GARBLED` (200 with a body that is not JSON). `fake.succeed(id)`
+Forced only: `RATE_LIMITED` (429), `GARBLED` (200 with a body that is not JSON), `TRICKLE` (the
+right answer, a byte every `trickle_seconds`). `fake.succeed(id)`
 is the customer completing the payment in the browser: the intent succeeds.
 
     with FakeStripe() as fake:
@@ -44,6 +45,7 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BufferedIOBase
 from types import TracebackType
 from typing import Any, Self, cast
 from urllib.parse import parse_qsl
@@ -69,6 +71,7 @@ class Behaviour(StrEnum):
     HANG = "hang"
     RATE_LIMITED = "rate_limited"
     GARBLED = "garbled"
+    TRICKLE = "trickle"
     UNKNOWN_PAYMENT_METHOD = "unknown_payment_method"
 
 
@@ -128,6 +131,7 @@ class FakeStripe:
     def __init__(self, *, api_key: str = "sk_test_fake_0123456789", hang_seconds: float = 10.0) -> None:
         self.api_key = api_key
         self.hang_seconds = hang_seconds
+        self.trickle_seconds = 0.2
         self.force: Behaviour | None = None
         self._lock = threading.Lock()
         self._state = _State()
@@ -190,6 +194,15 @@ class FakeStripe:
             intent = self._state.intents[payment_intent_id]
             intent["status"] = "succeeded"
             intent["amount_received"] = intent["amount"]
+
+    def trickle(self, stream: BufferedIOBase, payload: bytes) -> None:
+        """Send the answer a byte every `trickle_seconds`: never idle long enough for a client's
+        read timeout, and never done in any reasonable time."""
+        for byte in payload:
+            stream.write(bytes([byte]))
+            stream.flush()
+            if self._release.wait(self.trickle_seconds):
+                return
 
     def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[RecordedRequest]:
         deadline = time.monotonic() + timeout
@@ -455,7 +468,10 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in extra.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(payload)
+            if fake.force is Behaviour.TRICKLE:
+                fake.trickle(self.wfile, payload)
+            else:
+                self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (a timeout): nobody to answer
 
