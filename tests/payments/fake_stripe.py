@@ -289,7 +289,8 @@ class FakeStripe:
         if force is Behaviour.HANG and path != PAYMENT_INTENTS_PATH:
             self._release.wait(self.hang_seconds)
         if path == PAYMENT_INTENTS_PATH:
-            return self._execute(force or behaviour_for(params.get("payment_method")), params)
+            chosen = behaviour_for(params.get("payment_method"))
+            return self._execute(chosen if force in {None, Behaviour.TRICKLE} else force, params)
         if path == REFUNDS_PATH:
             return self._refund(params)
         match = _INTENT_PATH.fullmatch(path)
