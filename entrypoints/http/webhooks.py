@@ -14,7 +14,6 @@ from entrypoints.http.problems import problems
 from entrypoints.http.schemas.shopping import WebhookReceipt
 from entrypoints.http.security import PUBLIC
 
-
 MAX_WEBHOOK_BODY_BYTES = 512 * 1024
 """Stripe's events can be larger than the API's 64 KiB limit for other routes."""
 
