@@ -174,7 +174,8 @@ def refund_result(answer: dict[str, Any]) -> RefundResult:
 
 
 def refused_refund(error: stripe.StripeError) -> RefundResult:
-    """A refund Stripe refused outright (4xx, not a conflict)."""
+    """A refund Stripe surely did not make: refused outright (a 4xx that is no conflict), or never
+    sent (no connection)."""
     if error_code(error) == "charge_already_refunded":
         return RefundResult(RefundOutcome.ALREADY_REFUNDED, message=error.user_message)
     if isinstance(error, stripe.InvalidRequestError):

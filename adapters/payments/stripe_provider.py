@@ -183,21 +183,19 @@ def _status_failure(error: Exception, payment_intent_id: str) -> PaymentIntentSt
 
 
 def _refund_failure(error: Exception, request: RefundRequest) -> RefundResult:
-    if may_have_happened(error):
-        _log_may_have_happened(error, f"refund of payment intent {request.payment_intent_id}")
-        return RefundResult(
-            RefundOutcome.UNKNOWN, message="the payment provider gave no clear answer; it may have refunded"
+    if isinstance(error, stripe.StripeError) and not may_have_happened(error):
+        result = refused_refund(error)
+        logger.warning(
+            "Stripe did not refund payment intent %s: %s (%s)",
+            request.payment_intent_id,
+            result.outcome,
+            describe(error),
         )
-    if not isinstance(error, stripe.StripeError):
-        return RefundResult(RefundOutcome.UNAVAILABLE, message=describe(error))
-    result = refused_refund(error)
-    logger.warning(
-        "Stripe did not refund payment intent %s: %s (%s)",
-        request.payment_intent_id,
-        result.outcome,
-        describe(error),
+        return result
+    _log_may_have_happened(error, f"refund of payment intent {request.payment_intent_id}")
+    return RefundResult(
+        RefundOutcome.UNKNOWN, message="the payment provider gave no clear answer; it may have refunded"
     )
-    return result
 
 
 def _log_may_have_happened(error: Exception, what: str) -> None:
