@@ -118,7 +118,8 @@ def _next(script: list[T]) -> T:
 class LockCheckingProvider:
     """Wraps a provider and proves, on every call, that the caller holds no lock on the order the
     call is about: it locks that order itself, in a transaction of its own, and fails the call if
-    it cannot within two seconds. (On SQLite, which has no row locks, it proves less.)"""
+    it cannot within two seconds. (On SQLite every transaction takes the database's write lock, so
+    there it proves that the caller holds no transaction at all.)"""
 
     def __init__(self, inner: PaymentProvider, uow: UnitOfWorkFactory) -> None:
         self._inner = inner
