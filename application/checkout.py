@@ -71,9 +71,10 @@ class Checkout:
     - Nothing changes (no order, no stock moved) when the cart is empty, a product is no longer
       sold or out of stock, or the account is inactive.
     - The cart is emptied into the order, so concurrent checkouts of one cart make one order.
-    - A declined card or an unreachable provider leaves a FAILED order, the stock back, and the
-      lines back in the cart; a provider that may have charged (a timeout) leaves the order
-      PENDING, and its lines out of the cart.
+    - A declined card or a provider unreachable before anything was sent leaves a FAILED order,
+      the stock back, and the lines back in the cart; a provider that may have charged (no answer
+      after sending, a 5xx) leaves the order PENDING, its stock held and its lines out of the cart,
+      until the provider's webhook or the expiry (which asks the provider) settles it.
     - The same Idempotency-Key from the same user gets the first answer again (same order, same
       status), never a second charge or stock movement; while the first is running, 409.
       A refusal before any order exists is not remembered: the key can be used again.

@@ -93,3 +93,16 @@ class PaymentUnavailable(ApplicationError):
         )
         self.order_id = order_id
         self.problem_extra = {"order_id": order_id}
+
+
+class RefundUnavailable(ApplicationError):
+    """A payment that must be given back could not be refunded now (the provider was unreachable,
+    answered with an error, or refused). Nothing is recorded as refunded; the provider's next
+    delivery of the event tries again, with the same idempotency key."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(
+            f"the refund of a late payment for order {order_id} could not be made; try again later"
+        )
+        self.order_id = order_id
+        self.problem_extra = {"order_id": order_id}

@@ -136,13 +136,14 @@ class OrderRepository(Protocol):
         ...
 
     async def update_status(self, order: Order) -> None:
-        """Write status, payment intent id and updated_at back. Items never change."""
+        """Write status, payment intent id, refunded cents and updated_at back. Items never change."""
         ...
 
-    async def lock_pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
-        """Up to `limit` PENDING orders created before `cutoff`, oldest first, each locked until the
-        transaction ends. Orders another transaction holds are skipped (not waited for), so several
-        hosts expiring at once share the work instead of queueing on it."""
+    async def pending_before(self, cutoff: datetime, limit: int, after_id: int = 0) -> list[Order]:
+        """Up to `limit` PENDING orders created before `cutoff` whose id is above `after_id`, by id.
+        Nothing is locked (the caller asks the payment provider about them first, and must not hold
+        a lock meanwhile): whoever settles one locks it with get(..., for_update=True) and checks that
+        it is still PENDING."""
         ...
 
 
@@ -286,9 +287,11 @@ class ChargeOutcome(StrEnum):
     REQUIRES_ACTION = "requires_action"
     DECLINED = "declined"
     UNAVAILABLE = "unavailable"
-    """The provider could not be reached or answered with an error; nothing was charged."""
+    """Nothing was charged: the provider could not be reached before anything was sent
+    (connection refused, DNS), or refused the request outright (bad key, rate limit)."""
     UNKNOWN = "unknown"
-    """The request may have reached the provider (a timeout after sending): it may have charged."""
+    """The request may have reached the provider (a timeout after sending, a 5xx answer): it may
+    have charged. Only the provider can tell (its webhook, or `status`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,13 +317,97 @@ class PaymentProvider(Protocol):
 
         - With a payment method: confirm it now. SUCCEEDED, DECLINED (the card was refused), or
           REQUIRES_ACTION (the customer must act, e.g. 3-D Secure) with a client secret.
+          A payment method the provider does not know is DECLINED too.
         - Without one: REQUIRES_ACTION with a client secret, for the client to confirm.
         - Sending the same idempotency_key again must never charge twice.
         - Never raises for a provider failure: UNAVAILABLE when nothing can have been charged
-          (unreachable, refused, an error answer), UNKNOWN when it may have been (a timeout after
-          the request was sent).
+          (unreachable before sending, refused outright), UNKNOWN when it may have been (a timeout
+          after the request was sent, a 5xx answer).
+        - Never takes longer than the adapter's time limit (15 s by default).
         Client secrets keep Stripe's format `<payment_intent_id>_secret_<random>`."""
         ...
+
+    async def status(self, payment_intent_id: str) -> PaymentIntentStatus:
+        """What became of a payment intent, as the provider knows it now. Read-only.
+
+        Never raises for a provider failure: UNKNOWN when the provider could not be asked
+        (unreachable, an error answer, no answer in time); MISSING when it knows no such intent."""
+        ...
+
+    async def cancel(self, payment_intent_id: str) -> PaymentIntentStatus:
+        """Cancel an intent that has not succeeded, so that it never charges; cancelling twice is
+        harmless. Returns the intent's state afterwards: CANCELED, or SUCCEEDED / PROCESSING when it
+        was too late to cancel it (the customer paid meanwhile). Never raises for a provider
+        failure: UNKNOWN."""
+        ...
+
+    async def refund(self, request: RefundRequest) -> RefundResult:
+        """Give `amount_cents` of a succeeded payment intent back, once per idempotency key: sending
+        the same key again returns the first result and never refunds twice. The provider itself
+        never refunds more than the payment received (ALREADY_REFUNDED when nothing is left).
+
+        Never raises for a provider failure: UNAVAILABLE when nothing can have been refunded,
+        UNKNOWN when it may have been (retry with the same key to find out)."""
+        ...
+
+
+class IntentState(StrEnum):
+    SUCCEEDED = "succeeded"
+    """The money was received."""
+    OPEN = "open"
+    """Waiting for a payment method, a confirmation or the customer (3-D Secure): can be cancelled."""
+    PROCESSING = "processing"
+    """The provider is still working on it (or holds the money uncaptured): neither paid nor failed yet."""
+    CANCELED = "canceled"
+    """It will never charge."""
+    MISSING = "missing"
+    """The provider knows no such intent: nothing was ever charged through it."""
+    UNKNOWN = "unknown"
+    """The provider could not be asked: decide nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentIntentStatus:
+    state: IntentState
+    amount_cents: int | None = None
+    """For a SUCCEEDED intent, what it received; else what it is for. None when unknown."""
+    currency: str | None = None
+    """Lower case, like the order's."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    payment_intent_id: str
+    amount_cents: int
+    currency: str
+    idempotency_key: str
+    """Derived from what is being refunded (the payment intent for the automatic refund of a late
+    payment, the refund's own id for a refund staff asked for), so that a retry refunds once."""
+    order_id: int | None = None
+    """Sent as the refund's metadata order_id, so the provider's refund events find the order."""
+
+
+class RefundOutcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    PENDING = "pending"
+    """Accepted: the money is on its way back, the bank has still to confirm."""
+    ALREADY_REFUNDED = "already_refunded"
+    """Nothing is left to refund on this payment: it was given back in full before."""
+    REFUSED = "refused"
+    """The provider refused this refund (more than is left, a payment that never succeeded, an
+    invalid request): nothing was refunded, and asking again will not change that."""
+    UNAVAILABLE = "unavailable"
+    """The provider could not be reached or asked us to come back later: nothing was refunded."""
+    UNKNOWN = "unknown"
+    """The request may have reached the provider (a timeout after sending, a 5xx): it may have
+    been refunded. Send the same request (same key) again to find out."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    outcome: RefundOutcome
+    refund_id: str | None = None
+    message: str | None = None
 
 
 class PaymentEventKind(StrEnum):
@@ -338,14 +425,18 @@ class PaymentEvent:
     payment_intent_id: str | None = None
     order_id: int | None = None
     """From the payment intent's metadata.order_id, when present and a whole number."""
+    amount_cents: int | None = None
+    """What the payment intent received (or, failing that, its amount), in cents; None if absent."""
+    currency: str | None = None
+    """The payment intent's currency, lower case; None if absent."""
 
 
 @runtime_checkable
 class WebhookVerifier(Protocol):
     def verify(self, payload: bytes, signature: str | None) -> PaymentEvent:
-        """Check the signature header over the raw payload (Stripe's v1 scheme, 300 s tolerance)
-        and read the event. Raises InvalidWebhook for a missing, malformed, wrong or stale
-        signature, or a payload that is not an event."""
+        """Check the signature header over the raw payload (Stripe's v1 scheme; its timestamp at
+        most 300 s in the past or in the future) and read the event. Raises InvalidWebhook for a
+        missing, malformed, wrong, stale or future signature, or a payload that is not an event."""
         ...
 
 

@@ -52,6 +52,8 @@ class Order:
     status: OrderStatus = OrderStatus.PENDING
     updated_at: datetime | None = None
     payment_intent_id: str | None = None
+    refunded_cents: int = 0
+    """How much of what was paid has been given back."""
     id: int | None = None
 
     def __post_init__(self) -> None:
@@ -62,6 +64,8 @@ class Order:
         require_utc("created_at", self.created_at)
         if self.total_amount_cents > MAX_ORDER_TOTAL_CENTS:
             raise InvalidValue("total_amount_cents", "the order total is too large")
+        if isinstance(self.refunded_cents, bool) or not 0 <= self.refunded_cents <= self.total_amount_cents:
+            raise InvalidValue("refunded_cents", "must be 0 to the order's total")
 
     @classmethod
     def place(
@@ -100,6 +104,37 @@ class Order:
     @property
     def is_final(self) -> bool:
         return self.status.is_final
+
+    def accepts_payment(self, amount_cents: int | None, currency: str | None) -> bool:
+        """A payment settles the order only if it is exactly the order's total, in its currency:
+        a signed event for one cent does not pay for a book."""
+        return (
+            amount_cents == self.total_amount_cents
+            and currency is not None
+            and currency.lower() == self.currency
+        )
+
+    @property
+    def refundable_cents(self) -> int:
+        """What is left to give back of the order's total."""
+        return self.total_amount_cents - self.refunded_cents
+
+    @property
+    def late_payment_to_refund(self) -> int:
+        """A payment that succeeds for an order already FAILED (expired, cancelled, declined and
+        then paid after all) is never kept: it is all given back. What is left of it to refund;
+        0 for an order that is not FAILED."""
+        return self.refundable_cents if self.status is OrderStatus.FAILED else 0
+
+    def record_refund(self, amount_cents: int, now: datetime) -> None:
+        """The provider gave `amount_cents` back. Never more than was paid and not yet refunded;
+        a PENDING order was paid nothing."""
+        if self.status is OrderStatus.PENDING:
+            raise InvalidTransition(self.status.value, "refunded")
+        if not 1 <= amount_cents <= self.refundable_cents:
+            raise InvalidValue("amount_cents", f"must be 1 to {self.refundable_cents}")
+        self.refunded_cents += amount_cents
+        self.updated_at = now
 
     def mark_paid(self, now: datetime) -> None:
         self._move_to(OrderStatus.PAID, now)

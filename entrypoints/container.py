@@ -103,7 +103,11 @@ def _payment_provider(settings: Settings) -> PaymentProvider:
     if settings.payment_provider is PaymentProviderKind.STRIPE:
         if not settings.stripe_secret_key:
             raise ValueError("the Stripe provider needs STRIPE_SECRET_KEY")
-        return StripePaymentProvider(settings.stripe_secret_key, api_base=settings.stripe_api_base)
+        return StripePaymentProvider(
+            settings.stripe_secret_key,
+            api_base=settings.stripe_api_base,
+            timeout_seconds=settings.payment_timeout_seconds,
+        )
     return BuiltInTestPaymentProvider()
 
 
@@ -197,10 +201,13 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         currency=settings.provided.currency,
     )
-    settle_payment = providers.Singleton(SettlePayment, uow=unit_of_work.provider, clock=clock)
+    settle_payment = providers.Singleton(
+        SettlePayment, uow=unit_of_work.provider, provider=payment_provider, clock=clock
+    )
     expire_pending_orders = providers.Singleton(
         ExpirePendingOrders,
         uow=unit_of_work.provider,
+        provider=payment_provider,
         clock=clock,
         time_to_pay=providers.Callable(_time_to_pay, settings),
     )

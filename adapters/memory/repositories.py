@@ -182,11 +182,15 @@ class MemoryOrderRepository:
         found = [o for o in self._orders.values() if o.payment_intent_id == payment_intent_id]
         return replace(found[0]) if found else None
 
-    async def lock_pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
-        pending = [
-            o for o in self._orders.values() if o.status is OrderStatus.PENDING and o.created_at < cutoff
-        ]
-        pending.sort(key=lambda o: (o.created_at, o.id or 0))
+    async def pending_before(self, cutoff: datetime, limit: int, after_id: int = 0) -> list[Order]:
+        pending = sorted(
+            (
+                o
+                for o in self._orders.values()
+                if o.status is OrderStatus.PENDING and o.created_at < cutoff and (o.id or 0) > after_id
+            ),
+            key=lambda o: o.id or 0,
+        )
         return [replace(o) for o in pending[:limit]]
 
     async def update_status(self, order: Order) -> None:
@@ -197,6 +201,7 @@ class MemoryOrderRepository:
             stored,
             status=order.status,
             payment_intent_id=order.payment_intent_id,
+            refunded_cents=order.refunded_cents,
             updated_at=order.updated_at,
         )
 

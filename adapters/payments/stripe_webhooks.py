@@ -1,15 +1,18 @@
 """Stripe webhook verification: the `Stripe-Signature` header over the raw body, with the SDK.
 
 `stripe.Webhook.construct_event` checks the v1 scheme (HMAC-SHA256 of `"{t}.{raw body}"` with the
-endpoint's secret) and refuses a timestamp older than the tolerance (300 s). It accepts timestamps in
-the future, and a valid event may be delivered more than once: deduplication by event id is the
-webhook use case's job, not this adapter's.
+endpoint's secret) and refuses a timestamp older than the tolerance (300 s). It accepts timestamps
+in the future, which would let a signature leaked once be replayed for as long as its timestamp is
+ahead: so this adapter refuses one more than the tolerance ahead too. A valid event may still be
+delivered more than once: deduplication by event id is the webhook use case's job.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 import stripe
@@ -29,11 +32,18 @@ _KINDS = {
 
 
 class StripeWebhookVerifier:
-    def __init__(self, secret: str, *, tolerance_seconds: int = TOLERANCE_SECONDS) -> None:
+    def __init__(
+        self,
+        secret: str,
+        *,
+        tolerance_seconds: int = TOLERANCE_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if not secret.strip():
             raise ValueError("a webhook signing secret is required")
         self._secret = secret
         self._tolerance = tolerance_seconds
+        self._clock = clock
 
     def verify(self, payload: bytes, signature: str | None) -> PaymentEvent:
         if not signature:
@@ -47,7 +57,16 @@ class StripeWebhookVerifier:
         except (ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
             # Not UTF-8, not JSON, or JSON that is not an event object.
             raise InvalidWebhook("the payload is not a Stripe event") from error
+        if _timestamp(signature) > self._clock() + self._tolerance:
+            raise InvalidWebhook("the signature's timestamp is in the future")
         return _read_event(json.loads(payload))
+
+
+def _timestamp(signature: str) -> int:
+    """The header's timestamp, read exactly as the SDK reads it: the first item named `t`. (The SDK
+    has just checked the signature over it, so it is there and a whole number.)"""
+    items = [item.split("=", 2) for item in signature.split(",")]
+    return int(next(item[1] for item in items if item[0] == "t"))
 
 
 def _read_event(document: object) -> PaymentEvent:
@@ -65,12 +84,20 @@ def _read_event(document: object) -> PaymentEvent:
         subject_id = subject.get("id")
         payment_intent_id = subject_id if isinstance(subject_id, str) and subject_id else None
     metadata = subject.get("metadata")
+    currency = subject.get("currency")
     return PaymentEvent(
         event_id=event_id,
         kind=_KINDS.get(event_type, PaymentEventKind.OTHER),
         payment_intent_id=payment_intent_id,
         order_id=_order_id(metadata.get("order_id") if isinstance(metadata, dict) else None),
+        amount_cents=_cents(subject.get("amount_received", subject.get("amount"))),
+        currency=currency.lower() if isinstance(currency, str) and currency else None,
     )
+
+
+def _cents(value: Any) -> int | None:
+    """A JSON whole number of cents, not negative; anything else is no amount."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _order_id(value: Any) -> int | None:

@@ -360,6 +360,7 @@ class SqlOrderRepository:
                     total_amount_cents=order.total_amount_cents,
                     currency=order.currency,
                     payment_intent_id=order.payment_intent_id,
+                    refunded_cents=order.refunded_cents,
                     created_at=order.created_at,
                     updated_at=order.updated_at or order.created_at,
                 )
@@ -392,13 +393,16 @@ class SqlOrderRepository:
         )
         return found[0] if found else None
 
-    async def lock_pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
+    async def pending_before(self, cutoff: datetime, limit: int, after_id: int = 0) -> list[Order]:
         return await self._load(
             select(orders)
-            .where(orders.c.status == OrderStatus.PENDING.value, orders.c.created_at < cutoff)
-            .order_by(orders.c.created_at, orders.c.id)
+            .where(
+                orders.c.status == OrderStatus.PENDING.value,
+                orders.c.created_at < cutoff,
+                orders.c.id > after_id,
+            )
+            .order_by(orders.c.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
 
     async def _load(self, query: Select[Any]) -> list[Order]:
@@ -411,6 +415,7 @@ class SqlOrderRepository:
             .values(
                 status=order.status.value,
                 payment_intent_id=order.payment_intent_id,
+                refunded_cents=order.refunded_cents,
                 updated_at=order.updated_at,
             )
         )
@@ -435,6 +440,7 @@ def order_from_rows(row: Row[Any], items: Iterable[Row[Any]]) -> Order:
         status=OrderStatus(row.status),
         currency=row.currency,
         payment_intent_id=row.payment_intent_id,
+        refunded_cents=row.refunded_cents,
         created_at=row.created_at,
         updated_at=row.updated_at,
         items=tuple(

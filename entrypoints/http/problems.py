@@ -30,6 +30,7 @@ from application.errors import (
     NotFound,
     PaymentDeclined,
     PaymentUnavailable,
+    RefundUnavailable,
     StoreUnavailable,
     TooManyAttempts,
 )
@@ -114,6 +115,7 @@ CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     InvalidWebhook: (400, "validation_error"),
     PaymentDeclined: (402, "payment_declined"),
     PaymentUnavailable: (503, "payment_unavailable"),
+    RefundUnavailable: (503, "payment_unavailable"),
 }
 
 _HTTP_CODES = {

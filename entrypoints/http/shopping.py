@@ -115,7 +115,10 @@ class CheckoutController(Controller):
         ] = None,
     ) -> OrderResponse:
         """Pay for the cart: 201 PAID, or 201 PENDING with `payment_client_secret` when the
-        customer must act; 402 declined and 503 unavailable name the FAILED `order_id`."""
+        customer must act; 402 declined names the FAILED `order_id`. 503 `payment_unavailable`
+        names the `order_id` too: FAILED (stock and cart back) when the provider could not be
+        reached, or still PENDING (stock held, the cart emptied) when it may have charged — the
+        shop learns the outcome from the provider, never charges twice."""
         payment_method = None if data is None else given(data.payment_method_id)
         result = await checkout(_user_id(request), payment_method, idempotency_key)
         return OrderResponse.of(result.order, result.client_secret)

@@ -1,4 +1,4 @@
-"""Checkout races on a real database: no oversell, no deadlock, no double settlement."""
+"""Checkout races on a real database: no oversell, no deadlock, no double settlement, no double refund."""
 
 from __future__ import annotations
 
@@ -12,10 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.payments.test_provider import BuiltInTestPaymentProvider
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
-from application.errors import IdempotencyKeyReused
+from application.errors import IdempotencyKeyReused, PaymentUnavailable
 from application.payments import ExpirePendingOrders, Settlement, SettlePayment
-from application.ports import PaymentEvent, PaymentEventKind, UnitOfWork
-from domain.ordering import OrderStatus
+from application.ports import (
+    ChargeOutcome,
+    ChargeRequest,
+    ChargeResult,
+    PaymentEvent,
+    PaymentEventKind,
+    PaymentIntentStatus,
+    RefundRequest,
+    RefundResult,
+    UnitOfWork,
+)
+from domain.ordering import Order, OrderStatus
 from tests.fakes import FrozenClock
 from tests.use_cases.conftest import TIME_TO_PAY, Shop, make_shop
 
@@ -95,9 +105,9 @@ async def test_expiry_on_two_hosts_and_a_late_webhook_settle_each_order_once(sho
         pending.append((await shop.checkout(buyer, None)).order)
     assert await shop.stock_of(caspian) == 0
     shop.clock.advance(TIME_TO_PAY.total_seconds() + 1)
-    host_a = ExpirePendingOrders(shop.uow, shop.clock, TIME_TO_PAY, batch_size=3)
-    host_b = ExpirePendingOrders(shop.uow, shop.clock, TIME_TO_PAY, batch_size=3)
-    webhooks = SettlePayment(shop.uow, shop.clock)
+    host_a = ExpirePendingOrders(shop.uow, shop.provider, shop.clock, TIME_TO_PAY, batch_size=3)
+    host_b = ExpirePendingOrders(shop.uow, shop.provider, shop.clock, TIME_TO_PAY, batch_size=3)
+    webhooks = SettlePayment(shop.uow, shop.provider, shop.clock)
     events = [
         webhooks(PaymentEvent(event_id=f"evt_{o.id}", kind=PaymentEventKind.FAILED, order_id=o.id))
         for o in pending
@@ -125,3 +135,116 @@ async def test_a_double_click_on_pay_without_a_key_makes_one_order(shop: Shop) -
     assert outcomes == {"CheckoutResult": 1, "CartEmpty": 4}, outcomes
     assert await shop.stock_of(caspian) == 8
     assert len(await shop.orders_of(ann)) == 1
+
+
+class LostAnswers:
+    """The built-in provider takes every payment, but its answer is lost on the way back (a 5xx
+    after Stripe charged): checkout sees UNKNOWN, with no intent named."""
+
+    def __init__(self) -> None:
+        self.inner = BuiltInTestPaymentProvider()
+        self.intent_of: dict[int, str] = {}
+
+    async def charge(self, request: ChargeRequest) -> ChargeResult:
+        result = await self.inner.charge(request)
+        assert result.outcome is ChargeOutcome.SUCCEEDED
+        assert result.payment_intent_id is not None
+        self.intent_of[request.order_id] = result.payment_intent_id
+        return ChargeResult(ChargeOutcome.UNKNOWN)
+
+    async def status(self, payment_intent_id: str) -> PaymentIntentStatus:
+        return await self.inner.status(payment_intent_id)
+
+    async def cancel(self, payment_intent_id: str) -> PaymentIntentStatus:
+        return await self.inner.cancel(payment_intent_id)
+
+    async def refund(self, request: RefundRequest) -> RefundResult:
+        return await self.inner.refund(request)
+
+
+def succeeded(order: Order, payment_intent_id: str) -> PaymentEvent:
+    return PaymentEvent(
+        event_id=f"evt_paid_{order.id}",
+        kind=PaymentEventKind.SUCCEEDED,
+        payment_intent_id=payment_intent_id,
+        order_id=order.id,
+        amount_cents=order.total_amount_cents,
+        currency=order.currency,
+    )
+
+
+async def test_a_late_success_racing_the_expiry_settles_each_order_once(database_url: str) -> None:
+    """Each order: the webhook first (PAID, the expiry then leaves it), or the expiry first (FAILED,
+    stock back, and the webhook gives the payment back in full). Never both, never twice."""
+    engine = create_engine(database_url, pool_size=BUYERS)
+    provider = LostAnswers()
+    shop = make_shop(lambda: SqlUnitOfWork(engine), provider, FrozenClock())
+    try:
+        caspian = await shop.book("Prince Caspian", price_cents=899, stock=20)
+        pending = []
+        for n in range(10):
+            buyer = await shop.customer(f"lost{n}@example.com")
+            await shop.add_to_cart(buyer, caspian, 2)
+            with pytest.raises(PaymentUnavailable) as unavailable:
+                await shop.checkout(buyer, "pm_card_visa")
+            pending.append(await shop.order(unavailable.value.order_id))
+        assert {o.status for o in pending} == {OrderStatus.PENDING}
+        assert await shop.stock_of(caspian) == 0
+        shop.clock.advance(TIME_TO_PAY.total_seconds() + 1)
+        host_a = ExpirePendingOrders(shop.uow, provider, shop.clock, TIME_TO_PAY, batch_size=3)
+        host_b = ExpirePendingOrders(shop.uow, provider, shop.clock, TIME_TO_PAY, batch_size=3)
+        webhook = SettlePayment(shop.uow, provider, shop.clock)
+
+        async def deliver(n: int, order: Order) -> Settlement:
+            await asyncio.sleep(0.01 * n)  # spread out, so that the expiry overtakes some of them
+            return await webhook(succeeded(order, provider.intent_of[order.id or 0]))
+
+        expired_a, expired_b, settled = await asyncio.gather(
+            host_a(), host_b(), asyncio.gather(*(deliver(n, o) for n, o in enumerate(pending)))
+        )
+
+        assert set(settled) <= {Settlement.PAID, Settlement.REFUNDED}, settled
+        refunds = Counter(refund.payment_intent_id for refund in provider.inner.refunds)
+        orders = [await shop.order(o.id or 0) for o in pending]
+        for order, settlement in zip(orders, settled, strict=True):
+            refunded = refunds[provider.intent_of[order.id or 0]]
+            if order.status is OrderStatus.PAID:
+                assert (settlement, order.refunded_cents, refunded) == (Settlement.PAID, 0, 0)
+            else:
+                assert (settlement, order.refunded_cents, refunded) == (Settlement.REFUNDED, 1798, 1)
+        paid = sum(1 for o in orders if o.status is OrderStatus.PAID)
+        assert expired_a + expired_b == len(pending) - paid
+        assert await shop.stock_of(caspian) == 20 - 2 * paid
+    finally:
+        await engine.dispose()
+
+
+async def test_a_success_racing_the_expiry_of_orders_paid_at_the_provider_makes_them_paid(shop: Shop) -> None:
+    """The customer paid; the webhook and the expiry (which asks the provider) both say PAID:
+    whichever comes first settles the order, the other changes nothing."""
+    provider = shop.provider
+    assert isinstance(provider, BuiltInTestPaymentProvider)
+    caspian = await shop.book("Prince Caspian", price_cents=899, stock=20)
+    pending = []
+    for n in range(10):
+        buyer = await shop.customer(f"paid{n}@example.com")
+        await shop.add_to_cart(buyer, caspian, 2)
+        order = (await shop.checkout(buyer, None)).order
+        provider.confirm(order.payment_intent_id or "")
+        pending.append(order)
+    shop.clock.advance(TIME_TO_PAY.total_seconds() + 1)
+    host_a = ExpirePendingOrders(shop.uow, provider, shop.clock, TIME_TO_PAY, batch_size=3)
+    host_b = ExpirePendingOrders(shop.uow, provider, shop.clock, TIME_TO_PAY, batch_size=3)
+    webhook = SettlePayment(shop.uow, provider, shop.clock)
+
+    expired_a, expired_b, settled = await asyncio.gather(
+        host_a(),
+        host_b(),
+        asyncio.gather(*(webhook(succeeded(o, o.payment_intent_id or "")) for o in pending)),
+    )
+
+    assert (expired_a, expired_b) == (0, 0)
+    assert set(settled) <= {Settlement.PAID, Settlement.ALREADY_FINAL}
+    assert {(await shop.order(o.id or 0)).status for o in pending} == {OrderStatus.PAID}
+    assert provider.refunds == []
+    assert await shop.stock_of(caspian) == 0

@@ -29,6 +29,7 @@ ORDER_KEYS = {
     "created_at",
     "items",
     "payment_client_secret",
+    "refunded_cents",
 }
 ORDER_ITEM_KEYS = {"product_id", "title_snapshot", "price_snapshot", "quantity"}
 EMPTY_CART: Json = {"items": [], "total_cents": 0, "updated_at": None}
@@ -271,14 +272,23 @@ async def post_webhook(client: Client, payload: bytes, signature: str | None) ->
 
 
 def event_for(
-    event_type: str, payment_intent_id: str, order_id: int | None, event_id: str | None = None
+    event_type: str,
+    payment_intent_id: str,
+    order_id: int | None,
+    event_id: str | None = None,
+    *,
+    amount_cents: int = 1999,
+    padding: int = 0,
 ) -> bytes:
-    """A payment intent event body; order_id None leaves metadata.order_id out."""
+    """A payment intent event body for `amount_cents` (a success pays an order only for its total);
+    order_id None leaves metadata.order_id out."""
     return payment_intent_event(
         event_type,
         payment_intent_id=payment_intent_id,
         order_id=None if order_id is None else str(order_id),
         event_id=event_id,
+        amount=amount_cents,
+        padding=padding,
     )
 
 

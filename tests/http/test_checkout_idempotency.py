@@ -267,7 +267,13 @@ async def test_a_replay_after_the_webhook_names_the_same_order(
     await add_to_cart(client, shop.token, shop.book["id"], 2)
     first = created_order(await post_checkout(client, shop.token, {}, key=KEY))
     intent = payment_intent_of(first["payment_client_secret"])
-    assert (await deliver(client, container, event_for(SUCCEEDED, intent, first["id"]))).status_code == 200
+    assert (
+        await deliver(
+            client,
+            container,
+            event_for(SUCCEEDED, intent, first["id"], amount_cents=first["total_amount_cents"]),
+        )
+    ).status_code == 200
 
     again = created_order(await post_checkout(client, shop.token, {}, key=KEY))
 

@@ -105,7 +105,13 @@ async def test_an_order_settled_by_the_webhook_does_not_expire(
 ) -> None:
     pending = await buy(client, shop.token, shop.book["id"], 3, payment_method_id=None)
     intent = payment_intent_of(pending["payment_client_secret"])
-    assert (await deliver(client, container, event_for(SUCCEEDED, intent, pending["id"]))).status_code == 200
+    assert (
+        await deliver(
+            client,
+            container,
+            event_for(SUCCEEDED, intent, pending["id"], amount_cents=pending["total_amount_cents"]),
+        )
+    ).status_code == 200
     await asyncio.sleep(OLD_ENOUGH)
 
     assert expire(client, container) == 0
@@ -114,17 +120,25 @@ async def test_an_order_settled_by_the_webhook_does_not_expire(
     assert await stock_of(client, shop.admin_token, shop.book["id"]) == 7
 
 
-async def test_a_late_webhook_after_expiry_changes_nothing(
+async def test_a_late_failure_after_expiry_changes_nothing_and_a_late_success_is_refunded(
     client: Client, container: Container, shop: Shop
 ) -> None:
     pending = await buy(client, shop.token, shop.book["id"], 3, payment_method_id=None)
     intent = payment_intent_of(pending["payment_client_secret"])
     await asyncio.sleep(OLD_ENOUGH)
     assert expire(client, container) == 1
+    outcomes = []
 
-    for event_type in (SUCCEEDED, PAYMENT_FAILED):
-        response = await deliver(client, container, event_for(event_type, intent, pending["id"]))
+    for event_type in (PAYMENT_FAILED, SUCCEEDED):
+        response = await deliver(
+            client,
+            container,
+            event_for(event_type, intent, pending["id"], amount_cents=pending["total_amount_cents"]),
+        )
         assert response.status_code == 200, response.text
+        outcomes.append(response.json()["outcome"])
 
-    assert await status_of(client, shop, pending["id"]) == "FAILED"
+    assert outcomes == ["already_final", "refunded"]
+    order = await get_order(client, shop.token, pending["id"])
+    assert (order["status"], order["refunded_cents"]) == ("FAILED", pending["total_amount_cents"])
     assert await stock_of(client, shop.admin_token, shop.book["id"]) == 10

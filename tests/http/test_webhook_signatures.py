@@ -7,7 +7,8 @@ import time
 import pytest
 
 from entrypoints.container import Container
-from tests.http.catalog_helpers import Client
+from entrypoints.http.webhooks import MAX_WEBHOOK_BODY_BYTES
+from tests.http.catalog_helpers import Client, Json
 from tests.http.conftest import assert_problem
 from tests.http.shopping_helpers import (
     PAYMENT_FAILED,
@@ -27,20 +28,22 @@ from tests.payments.signing import signed, stripe_signature
 
 
 class Pending:
-    def __init__(self, shop: Shop, order_id: int, intent: str) -> None:
+    def __init__(self, shop: Shop, order: Json) -> None:
         self.shop = shop
-        self.order_id = order_id
-        self.intent = intent
+        self.order_id = int(order["id"])
+        self.total = int(order["total_amount_cents"])
+        self.intent = payment_intent_of(order["payment_client_secret"])
 
-    def event(self, event_type: str = PAYMENT_FAILED, event_id: str | None = None) -> bytes:
-        return event_for(event_type, self.intent, self.order_id, event_id)
+    def event(self, event_type: str = PAYMENT_FAILED, event_id: str | None = None, padding: int = 0) -> bytes:
+        return event_for(
+            event_type, self.intent, self.order_id, event_id, amount_cents=self.total, padding=padding
+        )
 
 
 @pytest.fixture
 async def pending(client: Client, container: Container) -> Pending:
     shop = await open_shop(client, container)
-    order = await buy(client, shop.token, shop.book["id"], 3, payment_method_id=None)
-    return Pending(shop, int(order["id"]), payment_intent_of(order["payment_client_secret"]))
+    return Pending(shop, await buy(client, shop.token, shop.book["id"], 3, payment_method_id=None))
 
 
 async def assert_unchanged(client: Client, pending: Pending) -> None:
@@ -84,13 +87,55 @@ async def test_a_stale_signature_is_refused(
     await assert_unchanged(client, pending)
 
 
-async def test_a_signature_within_the_tolerance_is_accepted(
-    client: Client, container: Container, pending: Pending
+@pytest.mark.parametrize("ahead", [301, 365 * 24 * 3600])
+async def test_a_signature_dated_in_the_future_is_refused(
+    client: Client, container: Container, pending: Pending, ahead: int
 ) -> None:
-    payload, signature = signed(pending.event(), webhook_secret(container), timestamp=int(time.time()) - 240)
+    payload, signature = signed(
+        pending.event(SUCCEEDED), webhook_secret(container), timestamp=int(time.time()) + ahead
+    )
+
+    assert_problem(await post_webhook(client, payload, signature), 400, "validation_error")
+    await assert_unchanged(client, pending)
+
+
+@pytest.mark.parametrize("skew", [-240, 240])
+async def test_a_signature_within_the_tolerance_is_accepted(
+    client: Client, container: Container, pending: Pending, skew: int
+) -> None:
+    payload, signature = signed(pending.event(), webhook_secret(container), timestamp=int(time.time()) + skew)
 
     assert (await post_webhook(client, payload, signature)).status_code == 200
     assert (await get_order(client, pending.shop.token, pending.order_id))["status"] == "FAILED"
+
+
+async def test_an_event_over_64_kib_is_accepted(
+    client: Client, container: Container, pending: Pending
+) -> None:
+    payload = pending.event(PAYMENT_FAILED, padding=400 * 1024)
+
+    response = await deliver(client, container, payload)
+
+    assert response.status_code == 200, response.text
+    assert (await get_order(client, pending.shop.token, pending.order_id))["status"] == "FAILED"
+
+
+@pytest.mark.parametrize(
+    ("size", "status"), [(MAX_WEBHOOK_BODY_BYTES, 200), (MAX_WEBHOOK_BODY_BYTES + 1, 413)]
+)
+async def test_events_are_read_up_to_512_kib(
+    client: Client, container: Container, pending: Pending, size: int, status: int
+) -> None:
+    payload = pending.event(PAYMENT_FAILED)
+    payload = pending.event(PAYMENT_FAILED, padding=size - len(payload))
+    assert len(payload) == size
+
+    response = await deliver(client, container, payload)
+
+    assert response.status_code == status, response.text
+    if status == 413:
+        assert_problem(response, 413, "payload_too_large")
+        await assert_unchanged(client, pending)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import pytest
@@ -18,6 +19,7 @@ from tests.http.shopping_helpers import (
     get_order,
     open_shop,
     payment_intent_of,
+    payment_provider,
     stock_of,
 )
 from tests.payments.signing import payment_intent_event
@@ -65,7 +67,13 @@ async def send(
     event_id: str | None = None,
     with_order_id: bool = True,
 ) -> None:
-    payload = event_for(event_type, pending.intent, pending.order_id if with_order_id else None, event_id)
+    payload = event_for(
+        event_type,
+        pending.intent,
+        pending.order_id if with_order_id else None,
+        event_id,
+        amount_cents=pending.order["total_amount_cents"],
+    )
     response = await deliver(client, container, payload)
     acknowledged(response.status_code, response.json())
 
@@ -162,6 +170,65 @@ async def test_events_for_a_paid_checkout_change_nothing(client: Client, contain
 
     assert (await get_order(client, shop.token, order["id"]))["status"] == "PAID"
     assert await stock_of(client, shop.admin_token, shop.book["id"]) == 8
+
+
+# --- money ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("paid", [(1, "usd"), (3749, "usd"), (3750, "eur")], ids=repr)
+async def test_a_success_for_another_amount_or_currency_does_not_pay_the_order(
+    client: Client,
+    container: Container,
+    pending: Pending,
+    caplog: pytest.LogCaptureFixture,
+    paid: tuple[int, str],
+) -> None:
+    assert pending.order["total_amount_cents"] == 3750
+    amount, currency = paid
+    payload = payment_intent_event(
+        SUCCEEDED,
+        payment_intent_id=pending.intent,
+        order_id=str(pending.order_id),
+        amount=amount,
+        currency=currency,
+    )
+
+    with caplog.at_level(logging.ERROR, logger="bookshop.payments"):
+        response = await deliver(client, container, payload)
+
+    acknowledged(response.status_code, response.json())
+    assert response.json()["outcome"] == "amount_mismatch"
+    assert await status_of(client, pending) == "PENDING"
+    assert await stock(client, pending) == 7
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any(f"order {pending.order_id}" in message for message in errors), errors
+
+
+async def test_a_success_after_the_order_failed_is_refunded_in_full(
+    client: Client, container: Container, pending: Pending
+) -> None:
+    await send(client, container, pending, PAYMENT_FAILED)
+    late = event_for(SUCCEEDED, pending.intent, pending.order_id, "evt_late", amount_cents=3750)
+
+    first = await deliver(client, container, late)
+    again = await deliver(client, container, late)
+
+    assert first.json() == {"received": True, "outcome": "refunded"}
+    assert again.json() == {"received": True, "outcome": "duplicate"}
+    order = await get_order(client, pending.shop.token, pending.order_id)
+    assert (order["status"], order["refunded_cents"]) == ("FAILED", 3750)
+    [refund] = payment_provider(container).refunds
+    assert (refund.payment_intent_id, refund.amount_cents) == (pending.intent, 3750)
+    assert await stock(client, pending) == 10
+
+
+async def test_a_paid_order_shows_nothing_refunded(
+    client: Client, container: Container, pending: Pending
+) -> None:
+    await send(client, container, pending, SUCCEEDED)
+
+    assert (await get_order(client, pending.shop.token, pending.order_id))["refunded_cents"] == 0
+    assert payment_provider(container).refunds == []
 
 
 # --- ignored -------------------------------------------------------------------------------------

@@ -25,16 +25,28 @@ def signed(payload: bytes, secret: str, *, timestamp: int | None = None) -> tupl
     return payload, stripe_signature(payload, secret, int(time.time()) if timestamp is None else timestamp)
 
 
+_ABSENT = object()
+
+
 def payment_intent_event(
     event_type: str,
     *,
     payment_intent_id: str = "pi_test_0123456789",
     order_id: object = "1",
     event_id: str | None = None,
+    amount: object = 1999,
+    currency: str = "usd",
+    amount_received: object = _ABSENT,
+    padding: int = 0,
 ) -> bytes:
     """A Stripe event body about a payment intent, as Stripe serialises it. `order_id=None` leaves
-    metadata.order_id out; anything else is put there as given (Stripe sends strings)."""
+    metadata.order_id out; anything else is put there as given (Stripe sends strings). A succeeded
+    intent received its amount unless `amount_received` says otherwise. `padding` adds that many
+    bytes of description (Stripe's events can be large)."""
     metadata: dict[str, Any] = {} if order_id is None else {"order_id": order_id}
+    succeeded = event_type == "payment_intent.succeeded"
+    if amount_received is _ABSENT:
+        amount_received = amount if succeeded else 0
     event = {
         "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
         "object": "event",
@@ -47,11 +59,11 @@ def payment_intent_event(
             "object": {
                 "id": payment_intent_id,
                 "object": "payment_intent",
-                "amount": 1999,
-                "currency": "usd",
-                "status": "succeeded"
-                if event_type == "payment_intent.succeeded"
-                else "requires_payment_method",
+                "amount": amount,
+                "amount_received": amount_received,
+                "currency": currency,
+                "description": "x" * padding,
+                "status": "succeeded" if succeeded else "requires_payment_method",
                 "metadata": metadata,
             }
         },

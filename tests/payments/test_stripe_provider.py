@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import socket
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from adapters.payments.stripe_provider import StripePaymentProvider
 from application.ports import ChargeOutcome, ChargeRequest
+from tests.payments.conftest import CLIENT_TIMEOUT
 from tests.payments.fake_stripe import HANG_METHOD, SERVER_ERROR_METHOD, Behaviour, FakeStripe
-
-CLIENT_TIMEOUT = 1.0
-HANG_SECONDS = 5.0  # longer than the client waits; released at once when the server stops
 
 # stripe 16.1's HTTPXClient passes the encoded form as `data=<str>`, which httpx 0.28 deprecates.
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes:DeprecationWarning")
@@ -34,27 +31,6 @@ def charge_request(
         payment_method_id=payment_method_id,
         idempotency_key=idempotency_key or f"order-{order_id}-{uuid.uuid4()}",
     )
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeStripe]:
-    with FakeStripe(hang_seconds=HANG_SECONDS) as server:
-        yield server
-
-
-@pytest.fixture
-async def provider(fake: FakeStripe) -> AsyncIterator[StripePaymentProvider]:
-    adapter = StripePaymentProvider(fake.api_key, api_base=fake.url, timeout_seconds=CLIENT_TIMEOUT)
-    yield adapter
-    await adapter.aclose()
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    """A port bound but not listening: connecting to it is refused (and nobody else can take it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield int(sock.getsockname()[1])
 
 
 # --- answers ------------------------------------------------------------------------------------
@@ -108,6 +84,17 @@ async def test_a_card_error_is_a_decline_with_stripes_message(
     assert result.payment_intent_id in fake.intents
 
 
+@pytest.mark.parametrize("payment_method", ["tok_visa", "card_123"])
+async def test_a_payment_method_stripe_does_not_know_is_a_decline(
+    provider: StripePaymentProvider, fake: FakeStripe, payment_method: str
+) -> None:
+    result = await provider.charge(charge_request(payment_method))
+
+    assert result.outcome is ChargeOutcome.DECLINED
+    assert result.message == f"No such PaymentMethod: '{payment_method}'"
+    assert fake.intents == {}
+
+
 async def test_authentication_required_needs_customer_action_with_a_client_secret(
     provider: StripePaymentProvider,
 ) -> None:
@@ -140,10 +127,11 @@ async def test_without_a_payment_method_nothing_is_confirmed(
 # --- provider failures --------------------------------------------------------------------------
 
 
-async def test_a_server_error_is_unavailable(provider: StripePaymentProvider, fake: FakeStripe) -> None:
+async def test_a_server_error_is_unknown(provider: StripePaymentProvider, fake: FakeStripe) -> None:
+    # Stripe: "500 errors ... the result of the request is indeterminate" — it may have charged.
     result = await provider.charge(charge_request(SERVER_ERROR_METHOD))
 
-    assert result.outcome is ChargeOutcome.UNAVAILABLE
+    assert result.outcome is ChargeOutcome.UNKNOWN
     assert len(fake.requests) == 1  # no SDK retry
 
 
@@ -192,6 +180,18 @@ async def test_an_unknown_host_is_unavailable() -> None:
     await adapter.aclose()
 
     assert result.outcome is ChargeOutcome.UNAVAILABLE
+
+
+async def test_an_answer_trickling_in_is_abandoned_within_the_time_limit_as_unknown(
+    provider: StripePaymentProvider, fake: FakeStripe
+) -> None:
+    fake.force = Behaviour.TRICKLE  # a byte every 0.2 s: httpx's read timeout (1 s) never fires
+
+    started = time.monotonic()
+    result = await provider.charge(charge_request())
+
+    assert result.outcome is ChargeOutcome.UNKNOWN
+    assert time.monotonic() - started < CLIENT_TIMEOUT + 1
 
 
 async def test_an_unreadable_success_answer_is_unknown(

@@ -87,6 +87,36 @@ def test_an_event_without_data_is_still_an_event(verifier: StripeWebhookVerifier
     assert (event.event_id, event.kind, event.order_id) == ("evt_3", PaymentEventKind.OTHER, None)
 
 
+# --- amount and currency -------------------------------------------------------------------------
+
+
+def test_the_amount_and_currency_are_read(verifier: StripeWebhookVerifier) -> None:
+    payload = payment_intent_event("payment_intent.succeeded", amount=899, currency="EUR")
+
+    event = verifier.verify(payload, stripe_signature(payload, SECRET, now()))
+
+    assert (event.amount_cents, event.currency) == (899, "eur")
+
+
+def test_what_the_intent_received_is_its_amount(verifier: StripeWebhookVerifier) -> None:
+    payload = payment_intent_event("payment_intent.succeeded", amount=899, amount_received=1)
+
+    event = verifier.verify(payload, stripe_signature(payload, SECRET, now()))
+
+    assert event.amount_cents == 1
+
+
+@pytest.mark.parametrize("amount", [None, "899", 899.0, -1, True])
+def test_an_amount_that_is_not_whole_cents_is_no_amount(
+    verifier: StripeWebhookVerifier, amount: object
+) -> None:
+    payload = payment_intent_event("payment_intent.succeeded", amount=amount)
+
+    event = verifier.verify(payload, stripe_signature(payload, SECRET, now()))
+
+    assert event.amount_cents is None
+
+
 # --- metadata.order_id --------------------------------------------------------------------------
 
 
@@ -169,14 +199,34 @@ def test_a_timestamp_within_five_minutes_is_accepted(verifier: StripeWebhookVeri
     assert event.event_id == "evt_recent"
 
 
-def test_a_timestamp_in_the_future_is_accepted(verifier: StripeWebhookVerifier) -> None:
-    # Stripe's SDK only bounds the age of a signature, not how far ahead it is. A replayed event is
-    # caught elsewhere: the webhook use case records event ids and skips one it has seen.
+@pytest.mark.parametrize("ahead", [301, 3600, 365 * 24 * 3600])
+def test_a_timestamp_more_than_five_minutes_ahead_is_refused(
+    verifier: StripeWebhookVerifier, ahead: int
+) -> None:
+    # Stripe's SDK only bounds the age of a signature; a signature dated a year ahead would stay
+    # valid, and replayable, for a year.
     payload = payment_intent_event("payment_intent.succeeded", event_id="evt_future")
 
-    event = verifier.verify(payload, stripe_signature(payload, SECRET, now() + 3600))
+    with pytest.raises(InvalidWebhook, match="future"):
+        verifier.verify(payload, stripe_signature(payload, SECRET, now() + ahead))
 
-    assert event.event_id == "evt_future"
+
+def test_a_timestamp_a_little_ahead_is_accepted(verifier: StripeWebhookVerifier) -> None:
+    # Clocks drift: up to the tolerance ahead is as good as up to the tolerance behind.
+    payload = payment_intent_event("payment_intent.succeeded", event_id="evt_ahead")
+
+    event = verifier.verify(payload, stripe_signature(payload, SECRET, now() + 280))
+
+    assert event.event_id == "evt_ahead"
+
+
+def test_the_tolerance_ahead_is_measured_with_the_verifiers_clock() -> None:
+    payload = payment_intent_event("payment_intent.succeeded")
+    signature = stripe_signature(payload, SECRET, 1_000_000)
+    verifier = StripeWebhookVerifier(SECRET, clock=lambda: 1_000_000 - 301.0)
+
+    with pytest.raises(InvalidWebhook):
+        verifier.verify(payload, signature)
 
 
 def test_a_header_with_only_a_v0_signature_is_refused(verifier: StripeWebhookVerifier) -> None:

@@ -205,3 +205,66 @@ def test_a_settled_order_never_changes_status_again(first: str, second: str) -> 
     assert order.updated_at == LATER
     assert refused.value.current == settled.value
     assert refused.value.target == ("PAID" if second == "mark_paid" else "FAILED")
+
+
+# --- payments and refunds ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "accepted"),
+    [(2299, "usd", True), (2299, "USD", True), (1, "usd", False), (2300, "usd", False), (2299, "eur", False)],
+    ids=repr,
+)
+def test_only_the_exact_total_in_the_orders_currency_pays_it(
+    amount: int, currency: str, accepted: bool
+) -> None:
+    order = placed()  # 2 x 500 + 1299
+
+    assert order.accepts_payment(amount, currency) is accepted
+
+
+def test_a_payment_of_unknown_amount_or_currency_pays_nothing() -> None:
+    order = placed()
+
+    assert not order.accepts_payment(None, "usd")
+    assert not order.accepts_payment(2299, None)
+
+
+def test_a_late_payment_for_a_failed_order_is_all_to_be_refunded() -> None:
+    pending, paid, failed = placed(), placed(), placed()
+    paid.mark_paid(LATER)
+    failed.mark_failed(LATER)
+
+    assert (pending.late_payment_to_refund, paid.late_payment_to_refund) == (0, 0)
+    assert failed.late_payment_to_refund == 2299
+
+    failed.record_refund(2299, LATER)
+
+    assert (failed.refunded_cents, failed.refundable_cents, failed.late_payment_to_refund) == (2299, 0, 0)
+
+
+@pytest.mark.parametrize("amount", [0, -1, 2300])
+def test_a_refund_is_at_least_a_cent_and_never_more_than_is_left(amount: int) -> None:
+    order = placed()
+    order.mark_paid(NOW)
+
+    with pytest.raises(InvalidValue):
+        order.record_refund(amount, LATER)
+
+    order.record_refund(2000, LATER)
+    with pytest.raises(InvalidValue):
+        order.record_refund(300, LATER)
+    assert order.refunded_cents == 2000
+
+
+def test_nothing_is_refunded_on_an_order_nobody_paid_yet() -> None:
+    with pytest.raises(InvalidTransition):
+        placed().record_refund(1, LATER)
+
+
+@pytest.mark.parametrize("refunded", [-1, 2300, True])
+def test_an_order_never_holds_more_refunded_than_its_total(refunded: int) -> None:
+    order = placed()
+
+    with pytest.raises(InvalidValue):
+        dataclasses.replace(order, refunded_cents=refunded)

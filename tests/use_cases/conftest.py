@@ -156,8 +156,8 @@ def make_shop(uow: UnitOfWorkFactory, provider: PaymentProvider, clock: FrozenCl
         add_to_cart=AddToCart(uow, clock),
         remove_from_cart=RemoveFromCart(uow, clock),
         checkout=Checkout(uow, provider, clock, "usd"),
-        settle=SettlePayment(uow, clock),
-        expire=ExpirePendingOrders(uow, clock, TIME_TO_PAY),
+        settle=SettlePayment(uow, provider, clock),
+        expire=ExpirePendingOrders(uow, provider, clock, TIME_TO_PAY),
     )
 
 

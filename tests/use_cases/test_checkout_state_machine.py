@@ -5,7 +5,8 @@ Invariants after every step:
 - stock is never negative;
 - for every book, stock on the shelf + units in PENDING or PAID orders = what was ever delivered;
 - every order's total is the sum of its snapshots;
-- an order only moves PENDING → PAID or PENDING → FAILED, and a final status never changes.
+- an order only moves PENDING → PAID or PENDING → FAILED, and a final status never changes;
+- money is only ever given back for a FAILED order, in full, and exactly once per payment intent.
 """
 
 from __future__ import annotations
@@ -98,14 +99,23 @@ class ShoppingDay(RuleBasedStateMachine):
             assert self.status_of(declined_order) is OrderStatus.FAILED
 
     @precondition(lambda self: self.store.committed.orders)
-    @rule(data=st.data(), succeeded=st.booleans(), redeliver=st.booleans())
-    def payment_event(self, data: st.DataObject, succeeded: bool, redeliver: bool) -> None:
-        """Events for any order, late ones for settled orders included, sometimes redelivered."""
+    @rule(data=st.data(), succeeded=st.booleans(), redeliver=st.booleans(), exact=st.booleans())
+    def payment_event(self, data: st.DataObject, succeeded: bool, redeliver: bool, exact: bool) -> None:
+        """Events for any order, late ones for settled orders included, sometimes redelivered,
+        sometimes for another amount than the order's total."""
         order_id = data.draw(st.sampled_from(sorted(self.store.committed.orders)))
+        order = self.store.committed.orders[order_id]
         if not redeliver or self.events == 0:
             self.events += 1
         kind = PaymentEventKind.SUCCEEDED if succeeded else PaymentEventKind.FAILED
-        event = PaymentEvent(event_id=f"evt_{self.events}", kind=kind, order_id=order_id)
+        event = PaymentEvent(
+            event_id=f"evt_{self.events}",
+            kind=kind,
+            order_id=order_id,
+            payment_intent_id=order.payment_intent_id,
+            amount_cents=order.total_amount_cents if exact else order.total_amount_cents - 1,
+            currency="usd",
+        )
         self.run(self.shop.settle(event))
 
     @rule(share=st.floats(0.05, 1.5))
@@ -148,6 +158,25 @@ class ShoppingDay(RuleBasedStateMachine):
         for order in self.store.committed.orders.values():
             assert order.total_amount_cents == sum(i.price_snapshot * i.quantity for i in order.items)
             assert order.total_amount_cents > 0
+
+    @invariant()
+    def only_failed_orders_are_refunded_in_full_once(self) -> None:
+        assert isinstance(self.shop.provider, BuiltInTestPaymentProvider)
+        refunds: dict[str, int] = defaultdict(int)
+        for refund in self.shop.provider.refunds:
+            refunds[refund.payment_intent_id] += 1
+        for order in self.store.committed.orders.values():
+            refunded = refunds.pop(order.payment_intent_id or "", 0)
+            assert refunded <= 1, order
+            if order.refunded_cents:
+                assert (order.status, order.refunded_cents, refunded) == (
+                    OrderStatus.FAILED,
+                    order.total_amount_cents,
+                    1,
+                ), order
+            else:
+                assert refunded == 0, order
+        assert refunds == {}
 
     @invariant()
     def orders_only_move_from_pending_to_a_final_status(self) -> None:

@@ -385,20 +385,62 @@ async def test_orders_are_found_by_payment_intent(uow: UnitOfWorkFactory) -> Non
     assert missing is None
 
 
-async def test_pending_orders_before_a_cutoff_are_taken_oldest_first(uow: UnitOfWorkFactory) -> None:
+async def test_pending_orders_before_a_cutoff_are_listed_by_id_page_after_page(
+    uow: UnitOfWorkFactory,
+) -> None:
     user_id = await _stored_user(uow)
     oldest = await _stored_order(uow, user_id, created_at=NOW - timedelta(hours=3))
     older = await _stored_order(uow, user_id, created_at=NOW - timedelta(hours=2))
     await _stored_order(uow, user_id, created_at=NOW - timedelta(hours=1), status=OrderStatus.PAID)
     await _stored_order(uow, user_id, created_at=NOW)
+    old = await _stored_order(uow, user_id, created_at=NOW - timedelta(hours=1))
+    cutoff = NOW - timedelta(minutes=30)
 
     async with uow() as tx:
-        first_two = await tx.orders.lock_pending_before(NOW - timedelta(minutes=30), 2)
-        all_old = await tx.orders.lock_pending_before(NOW - timedelta(minutes=30), 10)
+        first_two = await tx.orders.pending_before(cutoff, 2)
+        next_page = await tx.orders.pending_before(cutoff, 2, after_id=older)
+        all_old = await tx.orders.pending_before(cutoff, 10)
 
     assert [o.id for o in first_two] == [oldest, older]
-    assert [o.id for o in all_old] == [oldest, older]
+    assert [o.id for o in next_page] == [old]
+    assert [o.id for o in all_old] == [oldest, older, old]
     assert all(o.items for o in all_old)
+
+
+async def test_pending_orders_are_listed_without_a_lock(uow: UnitOfWorkFactory) -> None:
+    """Listing them must not hold them: settling one (lock, write, commit) right after works."""
+    user_id = await _stored_user(uow)
+    order_id = await _stored_order(uow, user_id, created_at=NOW - timedelta(hours=1))
+    async with uow() as tx:
+        [listed] = await tx.orders.pending_before(NOW, 10)
+    async with uow() as tx:
+        order = await tx.orders.get(order_id, for_update=True)
+        assert order is not None
+        order.mark_failed(NOW)
+        await tx.orders.update_status(order)
+        await tx.commit()
+
+    assert listed.id == order_id
+    async with uow() as tx:
+        assert await tx.orders.pending_before(NOW, 10) == []
+
+
+async def test_refunded_cents_are_stored_and_read_back(uow: UnitOfWorkFactory) -> None:
+    user_id = await _stored_user(uow)
+    order_id = await _stored_order(uow, user_id, status=OrderStatus.FAILED)
+    async with uow() as tx:
+        order = await tx.orders.get(order_id, for_update=True)
+        assert order is not None
+        assert order.refunded_cents == 0
+        order.record_refund(100, NOW)
+        await tx.orders.update_status(order)
+        await tx.commit()
+
+    async with uow() as tx:
+        stored = await tx.orders.get(order_id)
+
+    assert stored is not None
+    assert (stored.status, stored.refunded_cents) == (OrderStatus.FAILED, 100)
 
 
 async def _stored_order(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from application.payments import ExpirePendingOrders, Settlement
@@ -21,13 +23,22 @@ async def _pending(shop: Shop, quantity: int = 2, email: str = "ann@example.com"
 
 
 def _event(
-    event_id: str, kind: PaymentEventKind, order: Order | None, *, by_intent_only: bool = False
+    event_id: str,
+    kind: PaymentEventKind,
+    order: Order | None,
+    *,
+    by_intent_only: bool = False,
+    amount_cents: int | None = None,
+    currency: str = "usd",
 ) -> PaymentEvent:
+    """An event about the order's payment intent, for the order's total unless told otherwise."""
     return PaymentEvent(
         event_id=event_id,
         kind=kind,
         payment_intent_id=order.payment_intent_id if order else "pi_unknown",
         order_id=None if by_intent_only or order is None else order.id,
+        amount_cents=amount_cents if amount_cents is not None else order.total_amount_cents if order else 100,
+        currency=currency,
     )
 
 
@@ -62,7 +73,8 @@ async def test_a_redelivered_event_changes_nothing_twice(shop: Shop) -> None:
 
 
 @pytest.mark.parametrize(
-    ("first", "then", "status"), [(SUCCEEDED, FAILED, "PAID"), (FAILED, SUCCEEDED, "FAILED")]
+    ("first", "then", "status"),
+    [(SUCCEEDED, FAILED, "PAID"), (SUCCEEDED, SUCCEEDED, "PAID"), (FAILED, FAILED, "FAILED")],
 )
 async def test_paid_and_failed_are_final_whatever_comes_next(
     shop: Shop, first: PaymentEventKind, then: PaymentEventKind, status: str
@@ -75,6 +87,40 @@ async def test_paid_and_failed_are_final_whatever_comes_next(
 
     assert (await shop.order(order.id or 0)).status is OrderStatus(status)
     assert await shop.stock_of(caspian) == stock
+
+
+async def test_a_success_after_a_failure_leaves_the_order_failed_and_gives_the_money_back(shop: Shop) -> None:
+    order, caspian = await _pending(shop)
+    await shop.settle(_event("evt_1", FAILED, order))
+
+    assert await shop.settle(_event("evt_2", SUCCEEDED, order)) is Settlement.REFUNDED
+
+    stored = await shop.order(order.id or 0)
+    assert (stored.status, stored.refunded_cents) == (OrderStatus.FAILED, order.total_amount_cents)
+    assert await shop.stock_of(caspian) == 5
+
+
+@pytest.mark.parametrize(
+    ("amount_cents", "currency"), [(1, "usd"), (None, "usd"), (1798, "eur"), (1799, "usd")], ids=repr
+)
+async def test_a_success_for_another_amount_or_currency_is_not_taken_as_payment(
+    shop: Shop, caplog: pytest.LogCaptureFixture, amount_cents: int | None, currency: str
+) -> None:
+    order, caspian = await _pending(shop)  # 2 x 899 = 1798 usd
+    event = _event("evt_1", SUCCEEDED, order, amount_cents=amount_cents, currency=currency)
+    if amount_cents is None:
+        event = PaymentEvent(
+            event_id="evt_1", kind=SUCCEEDED, payment_intent_id=order.payment_intent_id, order_id=order.id
+        )
+
+    with caplog.at_level(logging.ERROR, logger="bookshop.payments"):
+        assert await shop.settle(event) is Settlement.AMOUNT_MISMATCH
+
+    assert (await shop.order(order.id or 0)).status is OrderStatus.PENDING
+    assert await shop.stock_of(caspian) == 3
+    [line] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert f"order {order.id}" in line.getMessage()
+    assert await shop.settle(event) is Settlement.DUPLICATE  # recorded: a redelivery is skipped
 
 
 async def test_an_order_is_found_by_its_payment_intent_alone(shop: Shop) -> None:
@@ -120,7 +166,7 @@ async def test_expiry_works_through_more_orders_than_one_batch(shop: Shop) -> No
     orders = [await _pending(shop, quantity=1, email=f"u{n}@example.com") for n in range(5)]
     shop.clock.advance(TIME_TO_PAY.total_seconds() + 1)
 
-    assert await ExpirePendingOrders(shop.uow, shop.clock, TIME_TO_PAY, batch_size=2)() == 5
+    assert await ExpirePendingOrders(shop.uow, shop.provider, shop.clock, TIME_TO_PAY, batch_size=2)() == 5
 
     for order, _ in orders:
         assert (await shop.order(order.id or 0)).status is OrderStatus.FAILED

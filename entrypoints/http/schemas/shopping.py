@@ -88,6 +88,14 @@ class OrderResponse(msgspec.Struct, kw_only=True):
     created_at: datetime
     items: list[OrderItemResponse]
     payment_client_secret: str | None = None
+    refunded_cents: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            description="How much of what was paid has been given back, in cents. A payment that "
+            "succeeds after the order FAILED (expired, cancelled, declined) is refunded in full.",
+        ),
+    ]
 
     @classmethod
     def of(cls, order: Order, client_secret: str | None = None) -> OrderResponse:
@@ -110,6 +118,7 @@ class OrderResponse(msgspec.Struct, kw_only=True):
                 for item in order.items
             ],
             payment_client_secret=client_secret,
+            refunded_cents=order.refunded_cents,
         )
 
 
