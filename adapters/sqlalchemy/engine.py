@@ -9,7 +9,7 @@ from typing import Any
 
 from asyncpg.exceptions import ConnectionDoesNotExistError  # type: ignore[import-untyped]
 from sqlalchemy import event
-from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -93,22 +93,15 @@ def create_engine(
 def _recover_from_outages(engine: AsyncEngine) -> None:
     """What pooled connections do when the server hangs, restarts or goes away, so that requests
     answer 503 within the bound meanwhile and 200 again as soon as it is back, with no restart.
+    (A statement that timed out needs nothing here: asyncpg cancels it, and drops the connection
+    itself when the server does not acknowledge the cancel within the next command's time limit.)
 
-    - A statement that timed out leaves its connection mid-conversation with a server that may be
-      hung (asyncpg would wait for its cancel request forever before the next command): the
-      connection is dropped at once, and only it — a slow query says nothing about the others.
     - A server that restarted closed every connection it had: each closed one is noticed when it
       is taken from the pool (asyncpg saw the socket close; no round trip) and replaced then, so
-      the first request after a restart does not fail on a dead connection.
+      the first requests after a restart do not fail on dead connections.
     - Closing a pooled connection never waits on the server: it is aborted rather than said goodbye
-      to (SQLAlchemy would wait up to 2 s for a hung server; PostgreSQL does not mind an idle
-      client leaving without the goodbye message)."""
-
-    @event.listens_for(engine.sync_engine, "handle_error")
-    def _on_error(context: ExceptionContext) -> None:
-        if isinstance(context.original_exception, TimeoutError):
-            context.is_disconnect = True
-            context.invalidate_pool_on_disconnect = False
+      to (SQLAlchemy waits up to 2 s for a hung server's answer to the goodbye; PostgreSQL does not
+      mind an idle client leaving without it)."""
 
     @event.listens_for(engine.sync_engine.pool, "checkout")
     def _on_checkout(_dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
