@@ -22,7 +22,9 @@ class LimitAuthAttempts:
 
     The limit never fails open. When the shared counter (Redis) cannot answer, or not promptly,
     the attempt is counted by `fallback`, this process's own memory: each process then enforces
-    the limit on its own, which is weaker across workers but never absent."""
+    the limit on its own, which is weaker across workers but never absent. The port makes the
+    shared counter give up within a fraction of a second, so a hung Redis adds no seconds to a
+    login."""
 
     def __init__(
         self, counter: AttemptCounter, fallback: AttemptCounter, per_minute: int, *, scope: str = "auth"
