@@ -90,7 +90,7 @@ class PostgresCluster:
     out it is thawed, stopped and deleted, whatever happened."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self._dir = Path(tempfile.mkdtemp(prefix="bookshop-pg-"))
         self.data = self._dir / "data"
         self._log = self._dir / "server.log"
@@ -178,7 +178,7 @@ def _postgres_bin() -> Path:
     return Path(initdb).parent
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -20,7 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.outages import PostgresCluster, _free_port
+from entrypoints.container import build_container, close_container
+from tests.conftest import make_settings
+from tests.databases import migrate
+from tests.outages import PostgresCluster, free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TIME_LIMIT = 1.0
@@ -41,6 +44,8 @@ class Shop:
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     log = tmp_path_factory.mktemp("outages") / "server.log"
     with PostgresCluster() as cluster:
+        migrate(cluster.url())
+        asyncio.run(_stock_the_shop(cluster.url()))
         env = {
             **os.environ,
             "APP_ENV": "test",
@@ -50,9 +55,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
             "AUTH_RATE_LIMIT": "0",
         }
         env.pop("REDIS_URL", None)
-        for command in (["db", "upgrade"], ["seed-demo"], ["create-admin", ADMIN[0], "--password", ADMIN[1]]):
-            _bookshop(env, *command)
-        port = _free_port()
+        port = free_port()
         with log.open("wb") as output:
             server = subprocess.Popen(  # noqa: S603 - our own command
                 [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
@@ -62,21 +65,35 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
                 stderr=subprocess.STDOUT,
             )
         try:
-            _bookshop(env, "wait-ready", f"http://127.0.0.1:{port}/health", "--timeout", "60")
-            yield Shop(url=f"http://127.0.0.1:{port}", cluster=cluster, log=log)
+            shop = Shop(url=f"http://127.0.0.1:{port}", cluster=cluster, log=log)
+            _until_ready(shop)
+            yield shop
         finally:
             server.terminate()
             server.wait(timeout=40)
 
 
-def _bookshop(env: dict[str, str], *args: str) -> None:
-    subprocess.run(  # noqa: S603 - our own command
-        [sys.executable, "-m", "entrypoints.cli", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+async def _stock_the_shop(database_url: str) -> None:
+    """The demo catalogue and an admin, as `bookshop seed-demo` and `create-admin` would."""
+    container = build_container(make_settings(database_url))
+    container.init_resources()
+    try:
+        await container.load_demo_catalogue()()
+        await container.create_admin()(*ADMIN)
+    finally:
+        await close_container(container)
+
+
+def _until_ready(shop: Shop) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{shop.url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, shop.log.read_text()
+        time.sleep(0.1)
 
 
 @pytest.fixture
