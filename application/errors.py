@@ -55,10 +55,19 @@ class TooManyAttempts(ApplicationError):
 
 
 class CounterUnavailable(ApplicationError):
-    """The shared attempt counter (Redis) could not be reached."""
+    """The shared attempt counter (Redis) could not be reached, or not in time."""
 
     def __init__(self) -> None:
         super().__init__("the attempt counter is unavailable")
+
+
+class PasswordHashingBusy(ApplicationError):
+    """Every place in this process's password-hashing queue is taken: answered at once (503 with
+    Retry-After) rather than queued for seconds behind a login storm."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"the shop is busy signing people in; try again in {retry_after_seconds} seconds")
+        self.retry_after_seconds = retry_after_seconds
 
 
 class InvalidWebhook(ApplicationError):

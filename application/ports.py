@@ -234,7 +234,9 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
 class PasswordHasher(Protocol):
-    """Slow, salted password hashing. Both methods run off the event loop."""
+    """Slow, salted password hashing. Every method runs off the event loop, in a bounded queue:
+    when the queue is full, a call raises PasswordHashingBusy at once instead of waiting its turn
+    for seconds (a login storm must not make every login, and the CPU, wait)."""
 
     async def hash(self, password: str) -> str: ...
 
@@ -448,15 +450,33 @@ class DatabaseProbe(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class WindowCount:
-    attempts: int
-    """Attempts in the current window, this one included."""
-    resets_in_seconds: int
-    """Seconds until the window closes and the count starts again (at least 1)."""
+class WindowDecision:
+    """What a rolling-window counter answered to one attempt."""
+
+    allowed: bool
+    """The attempt fitted in the window and was counted; a refused attempt is not counted."""
+    retry_after_seconds: int = 0
+    """When refused: whole seconds until the oldest counted attempt leaves the window, so that
+    an attempt made then is allowed (at least 1). 0 when allowed."""
 
 
 class AttemptCounter(Protocol):
-    """Fixed-window counting for rate limits. Counting must be atomic: of N concurrent hits on one
-    key, from any number of processes sharing the counter, each sees a distinct count."""
+    """Rolling-window counting for rate limits: an attempt on `key` is allowed when fewer than
+    `limit` attempts were allowed on that key in the `window_seconds` before it. So no span of
+    `window_seconds`, wherever it starts, ever holds more than `limit` allowed attempts (a fixed
+    window lets twice the limit through across its boundary; this must not).
 
-    async def hit(self, key: str, window_seconds: int) -> WindowCount: ...
+    Counting is atomic: of N concurrent hits on one key, from any number of processes sharing the
+    counter, at most `limit` are allowed. A counter that cannot answer (its store is down, hung or
+    slow) raises CounterUnavailable promptly, within a fraction of a second, never after seconds."""
+
+    async def hit(self, key: str, limit: int, window_seconds: int) -> WindowDecision: ...
+
+
+@runtime_checkable
+class CacheProbe(Protocol):
+    async def is_up(self) -> bool:
+        """True when the shared cache (Redis) answers within its short time limit. False means
+        what lives there is kept in each process's memory meanwhile (the rate limit counts per
+        process); the shop still serves."""
+        ...

@@ -10,6 +10,8 @@ from datetime import timedelta
 
 from dependency_injector import containers, providers
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.caching.catalog import CachedCatalogQueries
@@ -22,11 +24,12 @@ from adapters.payments.stripe_provider import StripePaymentProvider
 from adapters.payments.stripe_webhooks import StripeWebhookVerifier
 from adapters.payments.test_provider import BuiltInTestPaymentProvider
 from adapters.redis.attempt_counter import RedisAttemptCounter
+from adapters.redis.guard import RedisGuard
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_tokens import JwtTokenService
 from adapters.sqlalchemy.count_cache import CountCache
 from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.probe import SqlDatabaseProbe
+from adapters.sqlalchemy.probe import PROBE_TIMEOUT_SECONDS, SqlDatabaseProbe
 from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlOrderQueries, SqlUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system_clock import SystemClock
@@ -49,6 +52,11 @@ from application.queries import CatalogQueries
 from application.rate_limits import LimitAuthAttempts
 from entrypoints.settings import AppEnv, PaymentProviderKind, Settings
 
+RATE_LIMIT_REDIS_TIME_LIMIT_SECONDS = 0.25
+"""How long a login waits for Redis before the rate limit counts in the process's memory."""
+REDIS_COOLDOWN_SECONDS = 5.0
+"""How long Redis is left alone after it failed or did not answer in time (a circuit breaker)."""
+
 
 def _store_kind(settings: Settings) -> str:
     return "memory" if settings.uses_memory_store else "sqlalchemy"
@@ -59,29 +67,53 @@ def _counter_kind(settings: Settings) -> str:
 
 
 def _redis(settings: Settings) -> Redis:
+    """No command waits longer than CACHE_TIMEOUT_SECONDS, and none is retried: redis-py would
+    otherwise retry three times with back-off, many times that bound on a hung Redis."""
     if settings.redis_url is None:
         raise ValueError("REDIS_URL is not set")
-    return Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    return Redis.from_url(
+        settings.redis_url,
+        socket_timeout=settings.cache_timeout_seconds,
+        socket_connect_timeout=settings.cache_timeout_seconds,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+def _redis_guard(settings: Settings) -> RedisGuard:
+    return RedisGuard(
+        time_limit=min(RATE_LIMIT_REDIS_TIME_LIMIT_SECONDS, settings.cache_timeout_seconds),
+        cooldown=REDIS_COOLDOWN_SECONDS,
+    )
 
 
 def _cached_catalog(stored: CatalogQueries, settings: Settings) -> CatalogQueries:
     """The public catalogue from memory for a couple of seconds, unless turned off (tests do)."""
     if settings.catalog_cache_seconds <= 0:
         return stored
-    return CachedCatalogQueries(stored, fresh_for=settings.catalog_cache_seconds)
+    return CachedCatalogQueries(
+        stored, fresh_for=settings.catalog_cache_seconds, wait_at_most=settings.db_timeout_seconds
+    )
 
 
 def _engine(settings: Settings) -> AsyncEngine:
-    return create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    return create_engine(
+        settings.database_url, pool_size=settings.db_pool_size, timeout_seconds=settings.db_timeout_seconds
+    )
+
+
+def _database_probe(engine: AsyncEngine, settings: Settings) -> SqlDatabaseProbe:
+    return SqlDatabaseProbe(engine, min(PROBE_TIMEOUT_SECONDS, settings.db_timeout_seconds))
 
 
 def _password_hasher(settings: Settings) -> Iterator[Argon2PasswordHasher]:
     # Tests hash thousands of passwords; the cheapest argon2id there keeps them fast. Everywhere
     # else argon2-cffi's defaults (RFC 9106's low-memory profile) apply.
     if settings.app_env is AppEnv.TEST:
-        hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        hasher = Argon2PasswordHasher(
+            time_cost=1, memory_cost=8, parallelism=1, waiting=settings.password_hash_queue
+        )
     else:
-        hasher = Argon2PasswordHasher()
+        hasher = Argon2PasswordHasher(waiting=settings.password_hash_queue)
     yield hasher
     hasher.close()
 
@@ -124,14 +156,22 @@ class Container(containers.DeclarativeContainer):
     )
     database_probe = providers.Selector(
         providers.Callable(_store_kind, settings),
-        sqlalchemy=providers.Singleton(SqlDatabaseProbe, engine),
+        sqlalchemy=providers.Singleton(_database_probe, engine, settings),
         memory=providers.Singleton(MemoryDatabaseProbe),
     )
     redis = providers.Singleton(_redis, settings)
+    redis_guard = providers.Singleton(_redis_guard, settings)
+    memory_attempt_counter = providers.Singleton(MemoryAttemptCounter)
+    redis_attempt_counter = providers.Singleton(RedisAttemptCounter, redis, redis_guard)
     attempt_counter = providers.Selector(
         providers.Callable(_counter_kind, settings),
-        redis=providers.Singleton(RedisAttemptCounter, redis),
-        memory=providers.Singleton(MemoryAttemptCounter),
+        redis=redis_attempt_counter,
+        memory=memory_attempt_counter,
+    )
+    cache_probe = providers.Selector(
+        providers.Callable(_counter_kind, settings),
+        redis=redis_attempt_counter,
+        memory=providers.Object(None),
     )
     stored_catalog_queries = providers.Selector(
         providers.Callable(_store_kind, settings),
@@ -184,7 +224,10 @@ class Container(containers.DeclarativeContainer):
         CreateAdmin, uow=unit_of_work.provider, hasher=password_hasher, clock=clock
     )
     limit_auth_attempts = providers.Singleton(
-        LimitAuthAttempts, counter=attempt_counter, per_minute=settings.provided.auth_rate_limit
+        LimitAuthAttempts,
+        counter=attempt_counter,
+        fallback=memory_attempt_counter,
+        per_minute=settings.provided.auth_rate_limit,
     )
     set_user_status = providers.Singleton(SetUserStatus, uow=unit_of_work.provider, clock=clock)
     create_product = providers.Singleton(CreateProduct, uow=unit_of_work.provider, clock=clock)

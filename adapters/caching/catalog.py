@@ -11,7 +11,11 @@ that moment (measured before: p99 of 1.7 s on 100 popular books), a key is only 
 caller at a time, and an expired page is served once more while it is being reloaded in the
 background, up to `stale_for` seconds past its time. That window is long (10 s) on purpose: when
 the database is slow (measured under full load: reloads of 50 ms to 1.1 s) or briefly gone,
-readers keep the last good page instead of waiting on it; only freshness suffers."""
+readers keep the last good page instead of waiting on it; only freshness suffers.
+
+A reader that has no page to be served waits for the load at most `wait_at_most` seconds (the
+database's time limit): a hung database answers it StoreUnavailable (503) then, while the load
+itself goes on, bounded by the engine's own limits, and fills the cache if it ever succeeds."""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from application.errors import StoreUnavailable
 from application.queries import CatalogQueries, Page, PageRequest, ProductFilters, ProductSort, SearchTerms
 from domain.catalog import Product, Series
 
@@ -45,6 +50,7 @@ class CachedCatalogQueries:
         *,
         fresh_for: float,
         stale_for: float = 10.0,
+        wait_at_most: float | None = None,
         max_entries: int = 5_000,
         jitter: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
@@ -53,6 +59,7 @@ class CachedCatalogQueries:
         self._fresh_for = fresh_for
         self._jitter = jitter
         self._stale_for = stale_for
+        self._wait_at_most = wait_at_most
         self._max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
@@ -84,7 +91,11 @@ class CachedCatalogQueries:
             if now < entry.fresh_until + self._stale_for:
                 self._load(key, load)  # one reload in the background; this caller is not kept waiting
                 return entry.value  # type: ignore[no-any-return]
-        return await asyncio.shield(self._load(key, load))
+        try:
+            async with asyncio.timeout(self._wait_at_most):
+                return await asyncio.shield(self._load(key, load))
+        except TimeoutError as error:
+            raise StoreUnavailable() from error
 
     def _load(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> asyncio.Future[Any]:
         loading = self._loading.get(key)

@@ -20,7 +20,11 @@ from application.errors import StoreUnavailable
 
 
 class SqlUnitOfWork:
-    """One database transaction on one pooled connection; rolled back unless committed."""
+    """One database transaction on one pooled connection; rolled back unless committed.
+
+    A database that cannot be reached, does not answer within the engine's time limits, is
+    shutting down or starting, or drops the connection, is StoreUnavailable (503): when taking the
+    connection, at any statement in the block, and at commit."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -29,8 +33,10 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         try:
             conn = await self._engine.connect()
-        except UNREACHABLE as error:
-            raise StoreUnavailable() from error
+        except Exception as error:
+            if lost_the_database(error):
+                raise StoreUnavailable() from error
+            raise
         self._conn = conn
         self.users = SqlUserRepository(conn)
         self.refresh_tokens = SqlRefreshTokenRepository(conn)

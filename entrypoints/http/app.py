@@ -45,6 +45,7 @@ def _use_cases(container: Container) -> dict[str, Provide]:
         "refresh_session": _provide(container.refresh_session),
         "log_out": _provide(container.log_out),
         "database_probe": _provide(container.database_probe),
+        "cache_probe": _provide(container.cache_probe),
         "catalog_queries": _provide(container.catalog_queries),
         "stored_catalog_queries": _provide(container.stored_catalog_queries),
         "user_queries": _provide(container.user_queries),

@@ -28,6 +28,7 @@ from application.errors import (
     InvalidRefreshToken,
     InvalidWebhook,
     NotFound,
+    PasswordHashingBusy,
     PaymentDeclined,
     PaymentUnavailable,
     RefundUnavailable,
@@ -116,6 +117,7 @@ CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     PaymentDeclined: (402, "payment_declined"),
     PaymentUnavailable: (503, "payment_unavailable"),
     RefundUnavailable: (503, "payment_unavailable"),
+    PasswordHashingBusy: (503, "service_unavailable"),
 }
 
 _HTTP_CODES = {
@@ -163,7 +165,11 @@ def _core_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Pro
         return _unexpected(request, exc)
     status, code = mapped
     errors = [FieldError(exc.field, exc.message)] if isinstance(exc, InvalidValue) else None
-    headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, TooManyAttempts) else None
+    headers = (
+        {"Retry-After": str(exc.retry_after_seconds)}
+        if isinstance(exc, (TooManyAttempts, PasswordHashingBusy))
+        else None
+    )
     return problem_response(
         status, code, str(exc), errors=errors, headers=headers, **getattr(exc, "problem_extra", {})
     )
@@ -246,5 +252,6 @@ _DESCRIPTIONS = {
     409: "a state conflict (see `code`)",
     413: "payload_too_large",
     429: "rate_limited",
-    503: "the database or the payment provider is unavailable",
+    503: "the database or the payment provider is unavailable, or (login, signup) the password-hashing "
+    "queue is full; Retry-After says when to try again",
 }

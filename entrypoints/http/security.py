@@ -57,7 +57,8 @@ AUTH_ATTEMPT_LIMITER = "limit_auth_attempts"
 
 
 async def limit_auth_attempts(request: Request[Any, Any, Any]) -> None:
-    """before_request hook of /auth/login and /auth/signup: counted before the body is even read,
+    """before_request hook of /auth/login and /auth/signup (and of any route that should draw on
+    the same allowance, such as the password-reset routes): counted before the body is even read,
     so malformed attempts count too. Keyed on the peer address (X-Forwarded-For is not trusted)."""
     limiter: LimitAuthAttempts = request.app.state[AUTH_ATTEMPT_LIMITER]
     await limiter(request.client.host if request.client else "unknown")

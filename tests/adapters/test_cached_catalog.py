@@ -4,12 +4,14 @@ nothing older than fresh + stale ever shown."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
 
 from adapters.caching.catalog import CachedCatalogQueries
+from application.errors import StoreUnavailable
 from application.queries import Page, PageRequest, ProductFilters, ProductSort, SearchTerms
 from domain.catalog import Product, Series
 
@@ -199,3 +201,24 @@ async def _price_of(cache: CachedCatalogQueries, product_id: int) -> int:
     product = await cache.get_active_product(product_id)
     assert product is not None
     return product.price_cents
+
+
+async def test_a_reader_with_no_page_to_serve_waits_at_most_the_database_time_limit(
+    inner: SlowCatalogue, clock: ManualClock
+) -> None:
+    """The database hangs: the load goes on, but nobody waits for it longer than the limit."""
+    cache = CachedCatalogQueries(inner, fresh_for=2, stale_for=2, wait_at_most=0.1, jitter=0, clock=clock)
+    inner.release.clear()
+
+    started = time.perf_counter()
+    with pytest.raises(StoreUnavailable):
+        await _price(cache)
+    with pytest.raises(StoreUnavailable):
+        await _price(cache)  # joins the same load, and gives up on it as soon
+    waited = time.perf_counter() - started
+    inner.release.set()
+    await asyncio.sleep(0.01)
+
+    assert waited < 0.5
+    assert inner.loads["product 1"] == 1
+    assert await _price(cache) == 100  # the load finished in the end, and filled the cache

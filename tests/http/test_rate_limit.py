@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import pytest
 from litestar import Litestar
@@ -11,7 +14,10 @@ from litestar.testing import AsyncTestClient
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from tests.conftest import make_settings
+from tests.http.conftest import assert_problem
+from tests.outages import silent_listener
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
 pytestmark = pytest.mark.backends("sqlite")
 
 
@@ -63,3 +69,69 @@ async def test_other_routes_are_not_limited(limited: AsyncTestClient[Litestar]) 
     for _ in range(5):
         assert (await limited.get("/health")).status_code == 200
         assert (await limited.post("/auth/refresh", json={"refresh_token": "x"})).status_code == 401
+
+
+@pytest.fixture
+def limited_with_redis(
+    database_url: str,
+) -> Callable[[str], AbstractAsyncContextManager[AsyncTestClient[Litestar]]]:
+    @asynccontextmanager
+    async def start(redis_url: str) -> AsyncIterator[AsyncTestClient[Litestar]]:
+        app = create_app(build_container(make_settings(database_url, auth_rate_limit=3, redis_url=redis_url)))
+        async with AsyncTestClient(app=app) as client:
+            yield client
+
+    return start
+
+
+async def _wrong_logins(client: AsyncTestClient[Litestar], count: int) -> list[tuple[int, float]]:
+    answers = []
+    for _ in range(count):
+        started = time.perf_counter()
+        response = await client.post("/auth/login", json={"email": "ann@example.com", "password": "guess"})
+        answers.append((response.status_code, time.perf_counter() - started))
+    return answers
+
+
+async def test_with_redis_down_the_limit_still_bites_and_health_says_the_cache_is_degraded(
+    limited_with_redis: Callable[[str], AbstractAsyncContextManager[AsyncTestClient[Litestar]]],
+) -> None:
+    async with limited_with_redis("redis://127.0.0.1:1/0") as client:
+        answers = await _wrong_logins(client, 25)
+        refused = await client.post("/auth/login", json={"email": "ann@example.com", "password": "guess"})
+        health = await client.get("/health")
+
+    assert [status for status, _ in answers] == [401] * 3 + [429] * 22
+    assert_problem(refused, 429, "rate_limited")
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert health.status_code == 200
+    assert health.json() == {"status": "degraded", "database": "ok", "cache": "degraded"}
+
+
+async def test_a_hung_redis_adds_no_seconds_to_a_login_and_the_limit_still_bites(
+    limited_with_redis: Callable[[str], AbstractAsyncContextManager[AsyncTestClient[Litestar]]],
+) -> None:
+    with silent_listener() as port:
+        async with limited_with_redis(f"redis://127.0.0.1:{port}/0") as client:
+            answers = await _wrong_logins(client, 5)
+            started = time.perf_counter()
+            health = await client.get("/health")
+            health_seconds = time.perf_counter() - started
+
+    assert [status for status, _ in answers] == [401, 401, 401, 429, 429]
+    assert max(seconds for _, seconds in answers) < 1.0
+    assert health.json()["cache"] == "degraded"
+    assert health_seconds < 1.0
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(REDIS_URL is None, reason="needs TEST_REDIS_URL (CI sets it and refuses skips)")
+async def test_with_redis_up_health_says_the_cache_is_ok(
+    limited_with_redis: Callable[[str], AbstractAsyncContextManager[AsyncTestClient[Litestar]]],
+) -> None:
+    assert REDIS_URL is not None
+    async with limited_with_redis(REDIS_URL) as client:
+        health = await client.get("/health")
+
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "database": "ok", "cache": "ok"}
