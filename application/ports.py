@@ -136,6 +136,13 @@ class OrderRepository(Protocol):
         """Write status, payment intent id and updated_at back. Items never change."""
         ...
 
+    async def count_pending(self, user_id: int) -> int:
+        """How many PENDING orders the user holds. Checkout reads it after locking the user's cart,
+        in the transaction that writes the new order: the cart lock serialises one user's
+        checkouts, so each sees every order the ones before it placed (the cap on unpaid orders
+        holds under concurrent checkouts)."""
+        ...
+
     async def lock_pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
         """Up to `limit` PENDING orders created before `cutoff`, oldest first, each locked until the
         transaction ends. Orders another transaction holds are skipped (not waited for), so several

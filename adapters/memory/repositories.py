@@ -181,6 +181,10 @@ class MemoryOrderRepository:
         found = [o for o in self._orders.values() if o.payment_intent_id == payment_intent_id]
         return replace(found[0]) if found else None
 
+    async def count_pending(self, user_id: int) -> int:
+        pending = OrderStatus.PENDING
+        return sum(1 for o in self._orders.values() if o.user_id == user_id and o.status is pending)
+
     async def lock_pending_before(self, cutoff: datetime, limit: int) -> list[Order]:
         pending = [
             o for o in self._orders.values() if o.status is OrderStatus.PENDING and o.created_at < cutoff

@@ -42,7 +42,9 @@ from domain.errors import (
     InvalidValue,
     NotInCart,
     ProductUnavailable,
+    QuantityAboveLimit,
     SelfLockout,
+    TooManyPendingOrders,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -82,6 +84,7 @@ _TITLES = {
     "product_unavailable": "Product unavailable",
     "cart_empty": "Cart empty",
     "idempotency_key_reused": "Idempotency key in use",
+    "too_many_pending_orders": "Too many unpaid orders",
     "payment_declined": "Payment declined",
     "conflict": "Conflict",
     "rate_limited": "Too many requests",
@@ -92,6 +95,7 @@ _TITLES = {
 
 CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     InvalidValue: (400, "validation_error"),
+    QuantityAboveLimit: (400, "validation_error"),
     InvalidAccessToken: (401, "unauthorized"),
     InvalidCredentials: (401, "invalid_credentials"),
     InvalidRefreshToken: (401, "invalid_refresh_token"),
@@ -109,6 +113,7 @@ CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     TooManyAttempts: (429, "rate_limited"),
     CounterUnavailable: (503, "service_unavailable"),
     IdempotencyKeyReused: (409, "idempotency_key_reused"),
+    TooManyPendingOrders: (409, "too_many_pending_orders"),
     InvalidWebhook: (400, "validation_error"),
     PaymentDeclined: (402, "payment_declined"),
     PaymentUnavailable: (503, "payment_unavailable"),
