@@ -8,6 +8,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
 from application.ports import DatabaseProbe
+from entrypoints.http.problems import problems
 from entrypoints.http.security import PUBLIC
 
 
@@ -21,9 +22,10 @@ class Health(msgspec.Struct):
     opt={PUBLIC: True},
     tags=["operations"],
     responses={
+        **problems(),
         503: ResponseSpec(
             data_container=Health, description="The database cannot be reached.", generate_examples=False
-        )
+        ),
     },
 )
 async def health(database_probe: NamedDependency[DatabaseProbe]) -> Response[Health]:

@@ -226,7 +226,8 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI entries for the errors a route can answer, all as application/problem+json. Every
-    route touches the database, so every route may answer 503."""
+    route refuses query parameters it does not take, so every route may answer 400; every route
+    touches the database, so every route may answer 503."""
     return {
         status: ResponseSpec(
             data_container=Problem,
@@ -234,12 +235,13 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
             description=_DESCRIPTIONS.get(status, "Error"),
             generate_examples=False,
         )
-        for status in (*statuses, 503)
+        for status in sorted({400, *statuses, 503})
     }
 
 
 _DESCRIPTIONS = {
-    400: "validation_error: malformed JSON, wrong types, out-of-range values, unknown fields",
+    400: "validation_error: malformed JSON, wrong types, out-of-range values, unknown fields or query "
+    "parameters",
     401: "unauthorized / invalid_credentials / invalid_refresh_token",
     402: "payment_declined",
     403: "account_inactive / forbidden",
