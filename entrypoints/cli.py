@@ -22,6 +22,8 @@ from entrypoints.logs import logging_config
 from entrypoints.settings import ConfigurationError, Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+HTTP_PROTOCOL = "entrypoints.server_protocol:BoundedHttpToolsProtocol"
+"""uvicorn's httptools protocol, with request heads bounded in size and in time (see there)."""
 GRACEFUL_SHUTDOWN_SECONDS = 30
 """On SIGTERM: stop accepting, finish the requests in flight (up to this long), then exit."""
 T = TypeVar("T")
@@ -96,6 +98,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        http=HTTP_PROTOCOL,
         proxy_headers=settings.forwarded_allow_ips is not None,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,
