@@ -15,11 +15,12 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar
-from litestar.connection import ASGIConnection
+from litestar._parsers import parse_query_string
 from litestar.enums import ScopeType
 from litestar.exceptions import ValidationException
 from litestar.routes import HTTPRoute
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Empty, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
 
 VALIDATED_QUERY = "bookshop.validated_query"
 """Key in the scope's state under which the route's validated query parameters are kept."""
@@ -36,7 +37,7 @@ class QueryModel:
     struct: type[msgspec.Struct] | None
     """The declared parameters with the types and bounds Litestar validates them with."""
 
-    def validate(self, pairs: list[tuple[str, str]]) -> msgspec.Struct | None:
+    def validate(self, pairs: tuple[tuple[str, str], ...]) -> msgspec.Struct | None:
         """The converted values, or ValidationException naming each unknown or invalid parameter.
         As Litestar reads them: a sequence parameter takes every value, any other the last one."""
         unknown = sorted({name for name, _ in pairs if name not in self.names})
@@ -110,6 +111,16 @@ def _model(signature_model: type[msgspec.Struct], parameters: Any) -> QueryModel
     )
 
 
+def _query_pairs(scope: Scope) -> tuple[tuple[str, str], ...]:
+    """What `ASGIConnection.query_params` holds (Litestar's parse, kept in the scope, so the
+    handler does not parse again), without building the MultiDict on a page cache hit's path."""
+    state = ScopeState.from_scope(scope)
+    if state.parsed_query is Empty:
+        state.parsed_query = parse_query_string(scope.get("query_string", b""))
+    pairs: tuple[tuple[str, str], ...] = state.parsed_query
+    return pairs
+
+
 class QueryValidationMiddleware:
     """Runs inside the route's middleware stack, outside the page cache: a refused query string
     is answered 400 before the cache is even asked."""
@@ -121,8 +132,6 @@ class QueryValidationMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == ScopeType.HTTP:
             model = self._models.of(scope["route_handler"])
-            pairs = list(ASGIConnection[Any, Any, Any, Any](scope).query_params.multi_items())
-            if pairs or model.struct is not None:
-                validated = model.validate(pairs)
-                scope.setdefault("state", {})[VALIDATED_QUERY] = validated
+            if scope["query_string"] or model.struct is not None:
+                scope["state"][VALIDATED_QUERY] = model.validate(_query_pairs(scope))
         await self.app(scope, receive, send)
