@@ -17,6 +17,7 @@ from typing import Any, Self
 import msgspec
 from litestar import Request
 from litestar.config.response_cache import ResponseCacheConfig
+from litestar.status_codes import HTTP_200_OK
 from litestar.stores.base import Store
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
@@ -98,7 +99,12 @@ def response_cache_config(seconds: int) -> ResponseCacheConfig:
     """`seconds` 0 turns it off (nothing is ever stored)."""
     if seconds <= 0:
         return ResponseCacheConfig(store=RESPONSE_CACHE_STORE, cache_response_filter=_never)
-    return ResponseCacheConfig(store=RESPONSE_CACHE_STORE, default_expiration=seconds, key_builder=page_key)
+    return ResponseCacheConfig(
+        store=RESPONSE_CACHE_STORE,
+        default_expiration=seconds,
+        key_builder=page_key,
+        cache_response_filter=_page_of_a_cached_route,
+    )
 
 
 def page_key(request: Request[Any, Any, Any]) -> str:
@@ -132,6 +138,12 @@ class ShieldCachedResponses:
             await send(message)
 
         await self.app(scope, receive, send_copy)
+
+
+def _page_of_a_cached_route(scope: HTTPScope, status: int) -> bool:
+    """A 200 to a GET. Litestar would also store what the other methods of a cached route answer
+    (an OPTIONS request's 204, whose query string nobody validated)."""
+    return scope["method"] == "GET" and status == HTTP_200_OK
 
 
 def _never(_: HTTPScope, __: int) -> bool:

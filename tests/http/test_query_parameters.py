@@ -89,6 +89,13 @@ async def test_every_unknown_name_is_reported_and_the_known_ones_are_not(client:
     assert sorted(error_fields(assert_problem(response, 400, "validation_error"))) == ["Limit", "seris"]
 
 
+async def test_options_answers_whatever_the_query_a_preflight_carries(client: Client) -> None:
+    for path in ("/products?seris=HP", "/orders/me?status=PAID&x=1", "/admin/users?junk=1"):
+        response = await client.options(path)
+
+        assert response.status_code == 204, (path, response.text)
+
+
 async def test_without_a_token_a_private_route_still_answers_401_first(client: Client) -> None:
     assert_problem(await client.get("/cart?seris=HP"), 401, "unauthorized")
 
@@ -143,6 +150,18 @@ def page_store(client: AsyncTestClient[Litestar]) -> BoundedMemoryStore:
     store = client.app.stores.get(RESPONSE_CACHE_STORE)
     assert isinstance(store, BoundedMemoryStore)
     return store
+
+
+@pytest.mark.backends("sqlite")
+async def test_options_of_a_cached_route_with_any_query_is_answered_and_never_stored(
+    cached: tuple[AsyncTestClient[Litestar], Container],
+) -> None:
+    client, _ = cached
+
+    answers = [await client.options(path) for path in ("/products?seris=HP", "/products/search?q=x&y=1")]
+
+    assert [answer.status_code for answer in answers] == [204, 204]
+    assert page_store(client).entry_count == 0
 
 
 @pytest.mark.backends("sqlite")
