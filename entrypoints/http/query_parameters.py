@@ -6,7 +6,10 @@ route refuses names it does not declare (400 validation_error naming each), and 
 does exactly as Litestar will (the route's own signature types, Litestar's lenient string
 conversion), so the page cache keys on validated values only (see response_cache.page_key): a
 query the route would refuse never reaches the cache, and two spellings of one query
-(`limit=05`, `limit=5`) are one entry."""
+(`limit=5.0&in_stock=TRUE`, `limit=5&in_stock=true`) are one entry.
+
+A route reads only the query parameters its handler declares: one that read
+`request.query_params` by itself would be refused the names it did not declare."""
 
 from __future__ import annotations
 

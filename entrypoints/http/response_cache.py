@@ -110,7 +110,7 @@ def response_cache_config(seconds: int) -> ResponseCacheConfig:
 def page_key(request: Request[Any, Any, Any]) -> str:
     """The method, the path and the route's query parameters as validated (see query_parameters):
     never the query string as sent, so a client cannot make a key of its choosing (junk names,
-    `limit=0005`, a query string of kilobytes); every entry is a query the route accepts. The method
+    `limit=5.000`, a query string of kilobytes); every entry is a query the route accepts. The method
     matters: an OPTIONS request reaches the same route, and its empty 204 must never be served to
     a GET."""
     scope = request.scope
