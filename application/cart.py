@@ -9,6 +9,7 @@ from application.errors import NotFound
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.cart import Cart
 from domain.catalog import Product
+from domain.limits import PurchaseLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +74,15 @@ class AddToCart:
 
     - The quantity adds to the product's line; a product appears once.
     - A product that does not exist or is no longer sold is not found.
-    - The line may not exceed the stock on the shelf; if it would, nothing changes.
+    - The line may not exceed the per-line cap nor the stock on the shelf; if it would, nothing
+      changes.
     - Concurrent adds to one cart are applied one after the other (the cart is locked).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, limits: PurchaseLimits) -> None:
         self._uow = uow
         self._clock = clock
+        self._limits = limits
 
     async def __call__(self, user_id: int, product_id: int, quantity: int = 1) -> CartView:
         now = self._clock.now()
@@ -88,7 +91,7 @@ class AddToCart:
             if product is None or not product.is_active:
                 raise NotFound("product", product_id)
             cart = await uow.carts.get_for_update(user_id, now)
-            cart.add(product, quantity, now)
+            cart.add(product, quantity, now, self._limits)
             await uow.carts.save(cart)
             view = await _view(uow, cart)
             await uow.commit()

@@ -35,6 +35,7 @@ from application.ports import (
     UnitOfWorkFactory,
 )
 from domain.errors import CartEmpty, DomainError, InsufficientStock, InvalidValue, ProductUnavailable
+from domain.limits import PurchaseLimits
 from domain.ordering import Order, OrderStatus
 from domain.values import refuse_control_characters
 
@@ -69,7 +70,8 @@ class Checkout:
     """A customer pays for their cart.
 
     - Nothing changes (no order, no stock moved) when the cart is empty, a product is no longer
-      sold or out of stock, or the account is inactive.
+      sold or out of stock, a line is above the per-line cap, the customer already holds the
+      most unpaid orders allowed, or the account is inactive.
     - The cart is emptied into the order, so concurrent checkouts of one cart make one order.
     - A declined card or a provider unreachable before anything was sent leaves a FAILED order,
       the stock back, and the lines back in the cart; a provider that may have charged (no answer
@@ -81,12 +83,18 @@ class Checkout:
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, provider: PaymentProvider, clock: Clock, currency: str
+        self,
+        uow: UnitOfWorkFactory,
+        provider: PaymentProvider,
+        clock: Clock,
+        currency: str,
+        limits: PurchaseLimits,
     ) -> None:
         self._uow = uow
         self._provider = provider
         self._clock = clock
         self._currency = currency
+        self._limits = limits
 
     async def __call__(
         self, user_id: int, payment_method_id: str | None = None, idempotency_key: str | None = None
@@ -138,6 +146,10 @@ class Checkout:
             cart = await uow.carts.get_for_update(user_id, now)
             if cart.is_empty:
                 raise CartEmpty()
+            cart.ensure_within(self._limits)
+            # Counted under the cart lock: this user's other checkouts wait for it, so none can
+            # slip an order in between the count and this one.
+            self._limits.ensure_may_place_order(await uow.orders.count_pending(user_id))
             products = await uow.products.get_many(cart.items)
             order = Order.place(user_id, cart, products, self._currency, now)
             for line in cart.take_all():

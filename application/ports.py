@@ -139,6 +139,13 @@ class OrderRepository(Protocol):
         """Write status, payment intent id, refunded cents and updated_at back. Items never change."""
         ...
 
+    async def count_pending(self, user_id: int) -> int:
+        """How many PENDING orders the user holds. Checkout reads it after locking the user's cart,
+        in the transaction that writes the new order: the cart lock serialises one user's
+        checkouts, so each sees every order the ones before it placed (the cap on unpaid orders
+        holds under concurrent checkouts)."""
+        ...
+
     async def pending_before(self, cutoff: datetime, limit: int, after_id: int = 0) -> list[Order]:
         """Up to `limit` PENDING orders created before `cutoff` whose id is above `after_id`, by id.
         Nothing is locked (the caller asks the payment provider about them first, and must not hold

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from domain.catalog import Product
 from domain.errors import InvalidValue, NotInCart
+from domain.limits import PurchaseLimits
 from domain.values import require_count
 
 
@@ -36,12 +37,14 @@ class Cart:
         item = self.items.get(product_id)
         return item.quantity if item else 0
 
-    def add(self, product: Product, quantity: int, now: datetime) -> None:
-        """Add to the product's line. Refuses a product no longer sold or more than the shelf holds."""
+    def add(self, product: Product, quantity: int, now: datetime, limits: PurchaseLimits) -> None:
+        """Add to the product's line. Refuses a line above the per-line cap, a product no longer
+        sold, or more than the shelf holds."""
         if product.id is None:
             raise InvalidValue("product_id", "the product has not been stored yet")
         require_count("quantity", quantity, minimum=1)
         wanted = self.quantity_of(product.id) + quantity
+        limits.ensure_line_allowed(product.id, wanted)
         product.ensure_can_supply(wanted)
         self.items[product.id] = CartItem(product.id, wanted)
         self.updated_at = now
@@ -58,6 +61,12 @@ class Cart:
         else:
             item.quantity -= quantity
         self.updated_at = now
+
+    def ensure_within(self, limits: PurchaseLimits) -> None:
+        """Every line within the per-line cap: a line can exceed it when the cap was lowered since,
+        or when a failed payment put its lines back on top of new ones (see put_back)."""
+        for line in self.lines_by_product_id():
+            limits.ensure_line_allowed(line.product_id, line.quantity)
 
     def take_all(self) -> list[CartItem]:
         """Empty the cart into an order: a cart is ordered once, however many checkouts race."""

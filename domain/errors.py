@@ -28,6 +28,26 @@ class InsufficientStock(DomainError):
         self.available = available
 
 
+class QuantityAboveLimit(InvalidValue):
+    """A line above the per-line cap (see domain.limits): a malformed request, not a state conflict."""
+
+    def __init__(self, product_id: int, quantity: int, limit: int) -> None:
+        super().__init__(
+            "quantity", f"at most {limit} of a product per order; product {product_id} would have {quantity}"
+        )
+        self.product_id = product_id
+        self.quantity = quantity
+        self.limit = limit
+
+
+class TooManyPendingOrders(DomainError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"you already hold {limit} unpaid orders: pay for or cancel one before checking out again"
+        )
+        self.limit = limit
+
+
 class ProductUnavailable(DomainError):
     def __init__(self, product_id: int) -> None:
         super().__init__(f"product {product_id} is no longer sold")

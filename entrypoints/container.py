@@ -50,6 +50,7 @@ from application.payments import ExpirePendingOrders, SettlePayment
 from application.ports import PaymentProvider
 from application.queries import CatalogQueries
 from application.rate_limits import LimitAuthAttempts
+from domain.limits import PurchaseLimits
 from entrypoints.settings import AppEnv, PaymentProviderKind, Settings
 
 RATE_LIMIT_REDIS_TIME_LIMIT_SECONDS = 0.25
@@ -128,6 +129,13 @@ def _refresh_reuse_grace(settings: Settings) -> timedelta:
 
 def _time_to_pay(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.pending_order_ttl_seconds)
+
+
+def _purchase_limits(settings: Settings) -> PurchaseLimits:
+    return PurchaseLimits(
+        max_quantity_per_line=settings.max_quantity_per_line,
+        max_pending_orders=settings.max_pending_orders_per_user,
+    )
 
 
 def _payment_provider(settings: Settings) -> PaymentProvider:
@@ -235,7 +243,10 @@ class Container(containers.DeclarativeContainer):
     change_stock = providers.Singleton(ChangeStock, uow=unit_of_work.provider)
     load_demo_catalogue = providers.Singleton(LoadDemoCatalogue, uow=unit_of_work.provider, clock=clock)
     view_cart = providers.Singleton(ViewCart, uow=unit_of_work.provider)
-    add_to_cart = providers.Singleton(AddToCart, uow=unit_of_work.provider, clock=clock)
+    purchase_limits = providers.Singleton(_purchase_limits, settings)
+    add_to_cart = providers.Singleton(
+        AddToCart, uow=unit_of_work.provider, clock=clock, limits=purchase_limits
+    )
     remove_from_cart = providers.Singleton(RemoveFromCart, uow=unit_of_work.provider, clock=clock)
     checkout = providers.Singleton(
         Checkout,
@@ -243,6 +254,7 @@ class Container(containers.DeclarativeContainer):
         provider=payment_provider,
         clock=clock,
         currency=settings.provided.currency,
+        limits=purchase_limits,
     )
     settle_payment = providers.Singleton(
         SettlePayment, uow=unit_of_work.provider, provider=payment_provider, clock=clock

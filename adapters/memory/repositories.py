@@ -182,6 +182,10 @@ class MemoryOrderRepository:
         found = [o for o in self._orders.values() if o.payment_intent_id == payment_intent_id]
         return replace(found[0]) if found else None
 
+    async def count_pending(self, user_id: int) -> int:
+        pending = OrderStatus.PENDING
+        return sum(1 for o in self._orders.values() if o.user_id == user_id and o.status is pending)
+
     async def pending_before(self, cutoff: datetime, limit: int, after_id: int = 0) -> list[Order]:
         pending = sorted(
             (

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, Select, Table, cast, delete, select, update
+from sqlalchemy import BigInteger, Row, Select, Table, cast, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -392,6 +392,14 @@ class SqlOrderRepository:
             select(orders).where(orders.c.payment_intent_id == payment_intent_id).with_for_update()
         )
         return found[0] if found else None
+
+    async def count_pending(self, user_id: int) -> int:
+        count = (
+            select(func.count())
+            .select_from(orders)
+            .where(orders.c.user_id == user_id, orders.c.status == OrderStatus.PENDING.value)
+        )
+        return int((await self._conn.execute(count)).scalar_one())
 
     async def pending_before(self, cutoff: datetime, limit: int, after_id: int = 0) -> list[Order]:
         return await self._load(

@@ -19,8 +19,14 @@ from entrypoints.http.catalog import CatalogController
 from entrypoints.http.health import health
 from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.query_parameters import QueryModels, QueryValidationMiddleware
 from entrypoints.http.request_context import RequestContextMiddleware
-from entrypoints.http.response_cache import RESPONSE_CACHE_STORE, BoundedMemoryStore, response_cache_config
+from entrypoints.http.response_cache import (
+    RESPONSE_CACHE_STORE,
+    BoundedMemoryStore,
+    ShieldCachedResponses,
+    response_cache_config,
+)
 from entrypoints.http.security import AUTH_ATTEMPT_LIMITER, BearerAuthMiddleware
 from entrypoints.http.shopping import CartController, CheckoutController, OrderController
 from entrypoints.http.webhooks import stripe_webhook
@@ -72,6 +78,7 @@ def create_app(container: Container) -> Litestar:
         finally:
             await close_container(container)
 
+    query_models = QueryModels()
     app = Litestar(
         route_handlers=[
             AuthController,
@@ -87,7 +94,9 @@ def create_app(container: Container) -> Litestar:
         middleware=[
             DefineMiddleware(
                 BearerAuthMiddleware, authenticate=container.authenticate(), exclude=["^/schema"]
-            )
+            ),
+            DefineMiddleware(QueryValidationMiddleware, models=query_models),
+            ShieldCachedResponses,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(_version()),
@@ -100,6 +109,7 @@ def create_app(container: Container) -> Litestar:
         logging_config=None,  # logging is the entrypoint's to set up (entrypoints.logs), not the app's
         debug=False,
     )
+    query_models.load(app)
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
     return app
 

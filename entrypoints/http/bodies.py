@@ -47,6 +47,10 @@ class StrictBody(MsgspecDTO[T], Generic[T]):
             ) from error
         except msgspec.DecodeError as error:
             raise ClientException(f"the body is not valid JSON: {error}") from error
+        except UnicodeDecodeError as error:
+            # msgspec 0.22 raises this (not a DecodeError) for invalid UTF-8 inside a JSON string;
+            # 0.23 reports it as a DecodeError.
+            raise ClientException("the body is not valid UTF-8") from error
 
 
 class OptionalStrictBody(StrictBody[T], Generic[T]):

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
 from application.ports import CacheProbe, DatabaseProbe
+from entrypoints.http.problems import problems
 from entrypoints.http.security import PUBLIC
 
 
@@ -47,9 +48,10 @@ class Health(msgspec.Struct, omit_defaults=True):
     'Answers within about two seconds. Without REDIS_URL: `{"status": "ok", "database": "ok"}`; with it, '
     '`"cache": "ok" | "degraded"` too, and `"status": "degraded"` while the cache is.',
     responses={
+        **problems(),
         503: ResponseSpec(
             data_container=Health, description="The database cannot be reached.", generate_examples=False
-        )
+        ),
     },
 )
 async def health(

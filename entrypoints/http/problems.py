@@ -44,8 +44,10 @@ from domain.errors import (
     InvalidValue,
     NotInCart,
     ProductUnavailable,
+    QuantityAboveLimit,
     SelfLockout,
     SessionEnded,
+    TooManyPendingOrders,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -85,6 +87,7 @@ _TITLES = {
     "product_unavailable": "Product unavailable",
     "cart_empty": "Cart empty",
     "idempotency_key_reused": "Idempotency key in use",
+    "too_many_pending_orders": "Too many unpaid orders",
     "payment_declined": "Payment declined",
     "conflict": "Conflict",
     "rate_limited": "Too many requests",
@@ -95,6 +98,7 @@ _TITLES = {
 
 CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     InvalidValue: (400, "validation_error"),
+    QuantityAboveLimit: (400, "validation_error"),
     InvalidAccessToken: (401, "unauthorized"),
     SessionEnded: (401, "unauthorized"),
     InvalidCredentials: (401, "invalid_credentials"),
@@ -113,6 +117,7 @@ CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     TooManyAttempts: (429, "rate_limited"),
     CounterUnavailable: (503, "service_unavailable"),
     IdempotencyKeyReused: (409, "idempotency_key_reused"),
+    TooManyPendingOrders: (409, "too_many_pending_orders"),
     InvalidWebhook: (400, "validation_error"),
     PaymentDeclined: (402, "payment_declined"),
     PaymentUnavailable: (503, "payment_unavailable"),
@@ -231,7 +236,8 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI entries for the errors a route can answer, all as application/problem+json. Every
-    route touches the database, so every route may answer 503."""
+    route refuses query parameters it does not take, so every route may answer 400; every route
+    touches the database, so every route may answer 503."""
     return {
         status: ResponseSpec(
             data_container=Problem,
@@ -239,12 +245,13 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
             description=_DESCRIPTIONS.get(status, "Error"),
             generate_examples=False,
         )
-        for status in (*statuses, 503)
+        for status in sorted({400, *statuses, 503})
     }
 
 
 _DESCRIPTIONS = {
-    400: "validation_error: malformed JSON, wrong types, out-of-range values, unknown fields",
+    400: "validation_error: malformed JSON, wrong types, out-of-range values, unknown fields or query "
+    "parameters",
     401: "unauthorized / invalid_credentials / invalid_refresh_token",
     402: "payment_declined",
     403: "account_inactive / forbidden",

@@ -42,7 +42,12 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+                # A new message, never the one passed in: layers inside may keep it (see
+                # response_cache.ShieldCachedResponses).
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())],
+                }
             await send(message)
 
         try:

@@ -69,7 +69,8 @@ class CartController(Controller):
     async def add(
         self, request: Caller, data: JSONBody[AddToCartRequest], add_to_cart: NamedDependency[AddToCart]
     ) -> CartResponse:
-        """Add to a product's line; never above the stock (409, cart unchanged)."""
+        """Add to a product's line; never above the stock (409, cart unchanged), nor above
+        MAX_QUANTITY_PER_LINE (default 10) on the line (400 naming `quantity`, cart unchanged)."""
         return CartResponse.of(await add_to_cart(_user_id(request), data.product_id, data.quantity))
 
     @post(
@@ -118,7 +119,9 @@ class CheckoutController(Controller):
         customer must act; 402 declined names the FAILED `order_id`. 503 `payment_unavailable`
         names the `order_id` too: FAILED (stock and cart back) when the provider could not be
         reached, or still PENDING (stock held, the cart emptied) when it may have charged — the
-        shop learns the outcome from the provider, never charges twice."""
+        shop learns the outcome from the provider, never charges twice. Refused with nothing
+        changed: 409 `too_many_pending_orders` while the caller holds MAX_PENDING_ORDERS_PER_USER
+        (default 2) unpaid orders, 400 for a line above MAX_QUANTITY_PER_LINE (default 10)."""
         payment_method = None if data is None else given(data.payment_method_id)
         result = await checkout(_user_id(request), payment_method, idempotency_key)
         return OrderResponse.of(result.order, result.client_secret)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.payments.test_provider import BuiltInTestPaymentProvider
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from application.checkout import CheckoutResult
 from application.errors import IdempotencyKeyReused, PaymentUnavailable
 from application.payments import ExpirePendingOrders, Settlement, SettlePayment
 from application.ports import (
@@ -25,6 +26,7 @@ from application.ports import (
     RefundResult,
     UnitOfWork,
 )
+from domain.limits import PurchaseLimits
 from domain.ordering import Order, OrderStatus
 from tests.fakes import FrozenClock
 from tests.use_cases.conftest import TIME_TO_PAY, Shop, make_shop
@@ -248,3 +250,32 @@ async def test_a_success_racing_the_expiry_of_orders_paid_at_the_provider_makes_
     assert {(await shop.order(o.id or 0)).status for o in pending} == {OrderStatus.PAID}
     assert provider.refunds == []
     assert await shop.stock_of(caspian) == 0
+
+
+async def test_one_customer_checking_out_from_many_tabs_at_once_never_holds_more_than_the_cap(
+    shop: Shop,
+) -> None:
+    """Adds and unpaid checkouts of one customer, interleaved at random by the database: whichever
+    order they land in, never more than MAX_PENDING_ORDERS_PER_USER orders hold stock."""
+    hoarder = make_shop(
+        shop.uow, shop.provider, shop.clock, PurchaseLimits(max_quantity_per_line=1000, max_pending_orders=2)
+    )
+    caspian = await shop.book("Prince Caspian", stock=1000)
+    ann = await shop.customer()
+
+    async def add_and_check_out() -> CheckoutResult:
+        await hoarder.add_to_cart(ann, caspian, 1)
+        return await hoarder.checkout(ann, None)
+
+    results = []
+    for _ in range(3):
+        results += await asyncio.gather(*(add_and_check_out() for _ in range(10)), return_exceptions=True)
+
+    outcomes = Counter(type(r).__name__ for r in results)
+    assert set(outcomes) <= {"CheckoutResult", "TooManyPendingOrders", "CartEmpty"}, outcomes
+    assert outcomes["CheckoutResult"] == 2, outcomes
+    orders = await shop.orders_of(ann)
+    assert [o.status for o in orders] == [OrderStatus.PENDING] * 2
+    reserved = sum(item.quantity for order in orders for item in order.items)
+    assert await shop.stock_of(caspian) == 1000 - reserved
+    assert reserved + sum(line.quantity for line in (await shop.view_cart(ann)).lines) == 30

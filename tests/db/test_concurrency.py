@@ -22,6 +22,7 @@ from domain.errors import InsufficientStock
 from domain.identity import User
 from tests.conftest import TEST_JWT_SECRET
 from tests.fakes import FrozenClock
+from tests.unit.builders import UNCAPPED
 
 RACERS = 20
 CROWD = 50
@@ -158,7 +159,7 @@ async def test_concurrent_adds_to_one_cart_lose_no_update(engine: AsyncEngine) -
             cart = await tx.carts.get_for_update(user_id, now)
             book = await tx.products.get(product_id)
             assert book is not None
-            cart.add(book, 1, now)
+            cart.add(book, 1, now, UNCAPPED)
             await tx.carts.save(cart)
             await tx.commit()
 

@@ -82,13 +82,15 @@ async def test_a_product_out_of_stock_cannot_be_added(client: Client, shop: Shop
     assert await view_cart(client, shop.token) == EMPTY_CART
 
 
-async def test_the_largest_quantity_is_insufficient_stock_not_an_error(client: Client, shop: Shop) -> None:
+async def test_the_largest_quantity_is_refused_by_the_cap_per_line_not_an_error(
+    client: Client, shop: Shop
+) -> None:
     await add_to_cart(client, shop.token, shop.book["id"], 1)
     before = await view_cart(client, shop.token)
 
     response = await post_add(client, shop.token, {"product_id": shop.book["id"], "quantity": MAX_INT32})
 
-    assert_problem(response, 409, "insufficient_stock")
+    assert error_fields(assert_problem(response, 400, "validation_error")) == ["quantity"]
     assert await view_cart(client, shop.token) == before
 
 

@@ -138,3 +138,14 @@ async def test_the_response_store_forgets_expired_pages_and_keeps_a_bounded_numb
     clock.now = 6
     assert (await store.get("b"), await store.get("c")) == (None, b"3")
     assert await store.expires_in("c") == 4
+
+
+async def test_the_response_store_keeps_a_bounded_number_of_bytes() -> None:
+    store = BoundedMemoryStore(max_entries=100, clock=ManualClock(), max_bytes=100)
+    await store.set("a", b"x" * 40)
+    await store.set("b", b"x" * 40)
+    await store.set("a", b"x" * 10)  # replacing an entry counts its new size only
+    await store.set("c", b"x" * 50)  # 41 + 11 + 51 bytes: the oldest, b, goes
+
+    assert (await store.get("a"), await store.get("b"), await store.get("c")) == (b"x" * 10, None, b"x" * 50)
+    assert store.entry_count == 2

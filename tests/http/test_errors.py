@@ -34,6 +34,7 @@ CONTRACT_CODES = {
     "product_unavailable": 409,
     "cart_empty": 409,
     "idempotency_key_reused": 409,
+    "too_many_pending_orders": 409,
     "payment_declined": 402,
     "conflict": 409,
     "rate_limited": 429,

@@ -7,8 +7,14 @@ from typing import Any
 
 from domain.catalog import Product, Series
 from domain.identity import Role, User
+from domain.limits import PurchaseLimits
+from domain.values import MAX_INT32
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+LIMITS = PurchaseLimits(max_quantity_per_line=10, max_pending_orders=2)
+"""The contract's defaults (MAX_QUANTITY_PER_LINE, MAX_PENDING_ORDERS_PER_USER)."""
+UNCAPPED = PurchaseLimits(max_quantity_per_line=MAX_INT32, max_pending_orders=MAX_INT32)
+"""For tests about something other than the caps, whose quantities go above them."""
 
 
 def make_product(**overrides: Any) -> Product:

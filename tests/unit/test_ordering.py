@@ -11,7 +11,7 @@ from domain.cart import Cart
 from domain.catalog import Product
 from domain.errors import CartEmpty, InsufficientStock, InvalidTransition, InvalidValue, ProductUnavailable
 from domain.ordering import Order, OrderItem, OrderStatus
-from tests.unit.builders import NOW, make_product
+from tests.unit.builders import LIMITS, NOW, make_product
 
 LATER = NOW + timedelta(minutes=5)
 
@@ -23,8 +23,8 @@ def shop() -> tuple[Cart, dict[int, Product]]:
         3: make_product(id=3, title="Wardrobe", price_cents=500, stock=2),
     }
     cart = Cart(user_id=10)
-    cart.add(products[3], 2, NOW)
-    cart.add(products[1], 1, NOW)
+    cart.add(products[3], 2, NOW, LIMITS)
+    cart.add(products[1], 1, NOW, LIMITS)
     return cart, products
 
 
@@ -58,7 +58,7 @@ def test_order_items_are_in_ascending_product_id() -> None:
     products = {pid: make_product(id=pid, stock=50) for pid in [9, 4, 12, 1]}
     cart = Cart(user_id=10)
     for pid in [9, 4, 12, 1]:
-        cart.add(products[pid], 1, NOW)
+        cart.add(products[pid], 1, NOW, LIMITS)
 
     order = Order.place(10, cart, products, "usd", NOW)
 

@@ -10,10 +10,18 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from domain.cart import Cart
 from domain.catalog import Product
-from domain.errors import DomainError, InsufficientStock, InvalidTransition, InvalidValue, ProductUnavailable
+from domain.errors import (
+    DomainError,
+    InsufficientStock,
+    InvalidTransition,
+    InvalidValue,
+    ProductUnavailable,
+    QuantityAboveLimit,
+)
+from domain.limits import PurchaseLimits
 from domain.ordering import Order, OrderStatus
 from domain.values import MAX_INT32
-from tests.unit.builders import NOW, make_product
+from tests.unit.builders import LIMITS, NOW, UNCAPPED, make_product
 
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
 STATEFUL_SETTINGS = settings(max_examples=100, stateful_step_count=30, deadline=None)
@@ -124,10 +132,13 @@ TestStockNeverNegative = StockMachine.TestCase
 # --- the cart never holds more than the shelf had ---------------------------------------------------
 
 PRODUCT_IDS = [1, 2, 3]
+LINE_CAP = PurchaseLimits(max_quantity_per_line=6, max_pending_orders=2)
+"""Below the largest stock, so that adds meet the cap and the shelf both."""
 
 
 class CartMachine(RuleBasedStateMachine):
-    """Adds and removes over three products whose stock and availability move underneath the cart."""
+    """Adds and removes over three products whose stock and availability move underneath the cart;
+    no line ever goes above the per-line cap."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -147,7 +158,10 @@ class CartMachine(RuleBasedStateMachine):
         product = self.products[pid]
         wanted = self.expected.get(pid, 0) + quantity
         try:
-            self.cart.add(product, quantity, NOW)
+            self.cart.add(product, quantity, NOW, LINE_CAP)
+        except QuantityAboveLimit:
+            assert quantity >= 1
+            assert wanted > LINE_CAP.max_quantity_per_line
         except InvalidValue:
             assert quantity < 1
         except ProductUnavailable:
@@ -158,6 +172,7 @@ class CartMachine(RuleBasedStateMachine):
             assert quantity >= 1
             assert product.is_active
             assert wanted <= product.stock
+            assert wanted <= LINE_CAP.max_quantity_per_line
             self.expected[pid] = wanted
             self.stock_at_last_add[pid] = product.stock
 
@@ -192,6 +207,7 @@ class CartMachine(RuleBasedStateMachine):
         assert self.quantities() == self.expected
         for line in self.cart.lines_by_product_id():
             assert 1 <= line.quantity <= self.stock_at_last_add[line.product_id]
+            assert line.quantity <= LINE_CAP.max_quantity_per_line
 
     @invariant()
     def lines_are_in_ascending_product_id(self) -> None:
@@ -226,7 +242,7 @@ def test_the_order_total_is_the_sum_of_its_lines_at_the_prices_of_the_day(
     products = {pid: make_product(id=pid, price_cents=p, stock=s) for pid, (p, s, _) in shelf.items()}
     cart = Cart(user_id=1)
     for pid, (_, stock, wanted) in shelf.items():
-        cart.add(products[pid], min(wanted, stock), NOW)
+        cart.add(products[pid], min(wanted, stock), NOW, UNCAPPED)
 
     order = Order.place(1, cart, products, "usd", NOW)
 
@@ -247,7 +263,7 @@ def test_the_order_total_ignores_price_changes_after_placing(
     products = {pid: make_product(id=pid, price_cents=p, stock=s) for pid, (p, s, _) in shelf.items()}
     cart = Cart(user_id=1)
     for pid, (_, stock, wanted) in shelf.items():
-        cart.add(products[pid], min(wanted, stock), NOW)
+        cart.add(products[pid], min(wanted, stock), NOW, UNCAPPED)
     order = Order.place(1, cart, products, "usd", NOW)
     total = order.total_amount_cents
 
@@ -292,5 +308,5 @@ def test_an_order_moves_once_from_pending_to_paid_or_failed_and_then_never_again
 def _one_line_cart() -> tuple[Cart, dict[int, Product]]:
     product = make_product(id=1, stock=1)
     cart = Cart(user_id=1)
-    cart.add(product, 1, NOW)
+    cart.add(product, 1, NOW, LIMITS)
     return cart, {1: product}

@@ -24,9 +24,11 @@ from application.payments import ExpirePendingOrders, SettlePayment
 from application.ports import PaymentProvider, UnitOfWorkFactory
 from domain.catalog import Product, Series
 from domain.identity import User
+from domain.limits import PurchaseLimits
 from domain.ordering import Order
 from tests.conftest import TEST_JWT_SECRET, Backend
 from tests.fakes import FrozenClock, RecordingHasher
+from tests.unit.builders import LIMITS
 
 REFRESH_TTL = timedelta(days=14)
 REUSE_GRACE = timedelta(seconds=10)
@@ -147,15 +149,17 @@ class Shop:
 TIME_TO_PAY = timedelta(minutes=30)
 
 
-def make_shop(uow: UnitOfWorkFactory, provider: PaymentProvider, clock: FrozenClock) -> Shop:
+def make_shop(
+    uow: UnitOfWorkFactory, provider: PaymentProvider, clock: FrozenClock, limits: PurchaseLimits = LIMITS
+) -> Shop:
     return Shop(
         uow=uow,
         clock=clock,
         provider=provider,
         view_cart=ViewCart(uow),
-        add_to_cart=AddToCart(uow, clock),
+        add_to_cart=AddToCart(uow, clock, limits),
         remove_from_cart=RemoveFromCart(uow, clock),
-        checkout=Checkout(uow, provider, clock, "usd"),
+        checkout=Checkout(uow, provider, clock, "usd", limits),
         settle=SettlePayment(uow, provider, clock),
         expire=ExpirePendingOrders(uow, provider, clock, TIME_TO_PAY),
     )

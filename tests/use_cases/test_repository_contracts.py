@@ -12,6 +12,7 @@ from application.ports import CheckoutOutcomeKind, IdempotencyState, UnitOfWorkF
 from domain.catalog import Product, Series
 from domain.identity import RefreshToken, User
 from domain.ordering import Order, OrderItem, OrderStatus
+from tests.unit.builders import LIMITS
 
 NOW = datetime(2026, 11, 24, 6, 30, tzinfo=UTC)
 
@@ -245,8 +246,8 @@ async def test_a_cart_is_created_once_and_saved_line_by_line(uow: UnitOfWorkFact
         assert await tx.carts.get_for_user(user_id) is None
         cart = await tx.carts.get_for_update(user_id, NOW)
         products = await tx.products.get_many([first, second])
-        cart.add(products[first], 2, NOW)
-        cart.add(products[second], 1, NOW)
+        cart.add(products[first], 2, NOW, LIMITS)
+        cart.add(products[second], 1, NOW, LIMITS)
         await tx.carts.save(cart)
         await tx.commit()
 
@@ -271,7 +272,7 @@ async def test_deleting_a_cart_removes_its_lines(uow: UnitOfWorkFactory) -> None
         cart = await tx.carts.get_for_update(user_id, NOW)
         product = await tx.products.get(product_id)
         assert product is not None
-        cart.add(product, 1, NOW)
+        cart.add(product, 1, NOW, LIMITS)
         await tx.carts.save(cart)
         await tx.commit()
 
@@ -314,6 +315,28 @@ async def test_an_order_keeps_its_snapshots_and_only_its_status_changes(uow: Uni
     assert stored.status is OrderStatus.PAID
     assert stored.payment_intent_id == "pi_123"
     assert stored.created_at == NOW
+
+
+async def test_count_pending_counts_only_the_users_unpaid_orders(uow: UnitOfWorkFactory) -> None:
+    ann, bob = await _stored_user(uow, "ann@example.com"), await _stored_user(uow, "bob@example.com")
+    item = (OrderItem(product_id=None, title_snapshot="The Silver Chair", price_snapshot=899, quantity=1),)
+    async with uow() as tx:
+        assert await tx.orders.count_pending(ann) == 0
+        for user_id, status in [
+            (ann, OrderStatus.PENDING),
+            (ann, OrderStatus.PENDING),
+            (ann, OrderStatus.PAID),
+            (ann, OrderStatus.FAILED),
+            (bob, OrderStatus.PENDING),
+        ]:
+            await tx.orders.add(
+                Order(user_id=user_id, currency="usd", items=item, created_at=NOW, status=status)
+            )
+        assert await tx.orders.count_pending(ann) == 2  # the transaction sees its own orders
+        await tx.commit()
+
+    async with uow() as tx:
+        assert (await tx.orders.count_pending(ann), await tx.orders.count_pending(bob)) == (2, 1)
 
 
 async def test_an_idempotency_key_is_claimed_once_and_remembers_its_outcome(uow: UnitOfWorkFactory) -> None:
