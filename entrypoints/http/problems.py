@@ -6,7 +6,6 @@ speaks HTTP. Anything unexpected becomes a bare 500 with no trace, SQL or secret
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,6 +48,7 @@ from domain.errors import (
     SessionEnded,
     TooManyPendingOrders,
 )
+from entrypoints.http.field_errors import explained
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("bookshop.errors")
@@ -180,39 +180,13 @@ def _core_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Pro
     )
 
 
-_MISSING_PARAMETER = re.compile(r"Missing required \w+ parameter '([^']+)'")
-_NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
-_AT_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
-
-
-def _field_errors(exc: ValidationException) -> list[FieldError]:
-    errors = []
-    for item in exc.extra if isinstance(exc.extra, list) else []:
-        if not isinstance(item, dict):
-            continue
-        message = str(item.get("message", "is invalid"))
-        field = str(item.get("key") or "body")
-        if (named := _NAMED_FIELD.search(message)) is not None:
-            field = named.group(1)
-        elif (path := _AT_PATH.search(message)) is not None and path.group(1):
-            field = path.group(1)
-            message = message[: path.start()]
-        if field == "data":
-            field = "body"
-            if message == "'data'":
-                message = "a JSON body is required"
-        errors.append(FieldError(field=field, message=message))
-    return errors
-
-
-def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
     code = _HTTP_CODES.get(status, "internal_error" if status >= 500 else "validation_error")
     if isinstance(exc, ValidationException):
-        errors = _field_errors(exc)
-        if not errors and (missing := _MISSING_PARAMETER.search(str(exc.detail))) is not None:
-            errors = [FieldError(field=missing.group(1), message="is required")]
-        return problem_response(400, "validation_error", "the request is not valid", errors=errors)
+        invalid = explained(request, exc)
+        errors = [FieldError(field=error.field, message=error.message) for error in invalid.errors]
+        return problem_response(400, "validation_error", invalid.detail, errors=errors or None)
     detail = exc.detail if status < 500 else "the service could not answer"
     if status == 400:
         code = "validation_error"
