@@ -22,10 +22,7 @@ from uuid import UUID
 
 import msgspec
 import msgspec.inspect as mi
-from litestar import Request
-from litestar.enums import ParamType
 from litestar.exceptions import ValidationException
-from litestar.params import ParameterKwarg
 
 MAX_ERRORS = 20
 """A 64 KiB body can hold thousands of wrong keys: this many are named, not all."""
@@ -50,7 +47,10 @@ class InvalidInput(ValidationException):
 
     def __init__(self, errors: list[InvalidField], detail: str | None = None) -> None:
         self.errors = errors
-        super().__init__(detail=detail or _summary(errors), extra=[error._asdict() for error in errors])
+        super().__init__(
+            detail=detail or _summary(errors),
+            extra=[{"key": error.field, "message": error.message} for error in errors],
+        )
 
 
 def _summary(errors: list[InvalidField]) -> str:
@@ -302,66 +302,3 @@ def _count(number: int, unit: str) -> str:
 
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
-
-
-def explained(request: Request[Any, Any, Any], refusal: ValidationException) -> InvalidInput:
-    """Any refusal of the input, with every reason in words: ours come explained already;
-    Litestar's own are explained from what it states structurally. Each item of its `extra`
-    names the refused parameter (`key`, the handler's argument name) and where it comes from
-    (`source`); the handler's signature gives its declared type and its name on the wire. A
-    required header or cookie that is absent comes without items: the signature says which
-    ones the handler requires."""
-    if isinstance(refusal, InvalidInput):
-        return refusal
-    handler = request.scope.get("route_handler")
-    if handler is None:
-        return InvalidInput([])
-    parameters = handler.parsed_fn_signature.parameters
-    types = {field.name: field.type for field in msgspec.structs.fields(handler.signature_model)}
-    extra = refusal.extra if isinstance(refusal.extra, list) else []
-    items = [item for item in extra if isinstance(item, Mapping)]
-    errors: list[InvalidField] = []
-    for item in items:
-        key, source = str(item.get("key", "")), item.get("source")
-        if source == "body":
-            # `data` is the handler's body argument: Litestar refuses it only when no body came.
-            errors.append(
-                InvalidField(BODY, IS_REQUIRED) if key == "data" else InvalidField(key, IS_NOT_VALID)
-            )
-            continue
-        definition = parameters.get(key)
-        name = _wire_name(definition.kwarg_definition if definition else None, key)
-        if source is None or not key:
-            errors.append(InvalidField(name or "request", IS_NOT_VALID))
-        elif (raw := _sent(request, ParamType(source), name)) is None:
-            errors.append(InvalidField(name, IS_REQUIRED))
-        else:
-            invalid = explain(raw, types.get(key, Any), name, strict=False)
-            errors.extend(invalid or [InvalidField(name, IS_NOT_VALID)])
-    if not items:
-        for key, definition in parameters.items():
-            kwarg = definition.kwarg_definition
-            if (
-                isinstance(kwarg, ParameterKwarg)
-                and kwarg.param_type in (ParamType.HEADER, ParamType.COOKIE)
-                and definition.is_required
-                and _sent(request, kwarg.param_type, name := _wire_name(kwarg, key)) is None
-            ):
-                errors.append(InvalidField(name, IS_REQUIRED))
-    return InvalidInput(errors[:MAX_ERRORS])
-
-
-def _wire_name(kwarg: object, key: str) -> str:
-    if isinstance(kwarg, ParameterKwarg) and kwarg.name:
-        return kwarg.name
-    return key
-
-
-def _sent(request: Request[Any, Any, Any], source: ParamType, name: str) -> Any:
-    if source is ParamType.PATH:
-        return request.path_params.get(name)
-    if source is ParamType.HEADER:
-        return request.headers.get(name)
-    if source is ParamType.COOKIE:
-        return request.cookies.get(name)
-    return request.query_params.get(name)
