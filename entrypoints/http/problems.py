@@ -6,14 +6,16 @@ speaks HTTP. Anything unexpected becomes a bare 500 with no trace, SQL or secret
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
+from litestar.enums import ParamType
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import ParameterKwarg
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
@@ -49,12 +51,28 @@ from domain.errors import (
     SessionEnded,
     TooManyPendingOrders,
 )
+from entrypoints.http.field_errors import (
+    BODY,
+    IS_NOT_VALID,
+    IS_REQUIRED,
+    MAX_ERRORS,
+    InvalidField,
+    InvalidInput,
+    explain,
+)
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("bookshop.errors")
 
 
 class FieldError(msgspec.Struct):
+    """One problem of the request's input; a refused request names all of them at once. `field`
+    is a body field (a path inside nested bodies, such as `items[0].product_id`), a query or path
+    parameter or a header as the client spelled it, or `body` for the body as a whole (missing,
+    not valid UTF-8 or JSON, not an object). `message` is said of the field: "is required",
+    "must be an integer", "must be at most 200 characters", "is not a field of this request;
+    expected one of: ..."."""
+
     field: str
     message: str
 
@@ -180,43 +198,92 @@ def _core_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Pro
     )
 
 
-_MISSING_PARAMETER = re.compile(r"Missing required \w+ parameter '([^']+)'")
-_NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
-_AT_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
-
-
-def _field_errors(exc: ValidationException) -> list[FieldError]:
-    errors = []
-    for item in exc.extra if isinstance(exc.extra, list) else []:
-        if not isinstance(item, dict):
-            continue
-        message = str(item.get("message", "is invalid"))
-        field = str(item.get("key") or "body")
-        if (named := _NAMED_FIELD.search(message)) is not None:
-            field = named.group(1)
-        elif (path := _AT_PATH.search(message)) is not None and path.group(1):
-            field = path.group(1)
-            message = message[: path.start()]
-        if field == "data":
-            field = "body"
-            if message == "'data'":
-                message = "a JSON body is required"
-        errors.append(FieldError(field=field, message=message))
-    return errors
-
-
-def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
     code = _HTTP_CODES.get(status, "internal_error" if status >= 500 else "validation_error")
     if isinstance(exc, ValidationException):
-        errors = _field_errors(exc)
-        if not errors and (missing := _MISSING_PARAMETER.search(str(exc.detail))) is not None:
-            errors = [FieldError(field=missing.group(1), message="is required")]
-        return problem_response(400, "validation_error", "the request is not valid", errors=errors)
+        invalid = _explained(request, exc)
+        errors = [FieldError(field=error.field, message=error.message) for error in invalid.errors]
+        return problem_response(400, "validation_error", invalid.detail, errors=errors or None)
     detail = exc.detail if status < 500 else "the service could not answer"
     if status == 400:
         code = "validation_error"
     return problem_response(status, code, str(detail), headers=exc.headers)
+
+
+def _explained(request: Request[Any, Any, Any], refusal: ValidationException) -> InvalidInput:
+    """Any refusal of the input, with every reason in words. Ours come explained already.
+    Litestar's own are explained from what it states structurally: each item of its `extra`
+    names the refused parameter (`key`, the handler's argument name) and where it comes from
+    (`source`); the handler's signature gives its declared type and its name on the wire. A
+    required header or cookie that is absent comes without items: the signature says which
+    ones the handler requires."""
+    if isinstance(refusal, InvalidInput):
+        return refusal
+    handler = request.scope.get("route_handler")
+    if handler is None:
+        return InvalidInput([])
+    extra = refusal.extra if isinstance(refusal.extra, list) else []
+    items = [item for item in extra if isinstance(item, Mapping)]
+    if not items:
+        return InvalidInput(_missing_parameters(request, handler))
+    types = {field.name: field.type for field in msgspec.structs.fields(handler.signature_model)}
+    errors = [
+        error
+        for item in items
+        for error in _refused_parameter(request, handler, types, str(item.get("key", "")), item.get("source"))
+    ]
+    return InvalidInput(errors[:MAX_ERRORS])
+
+
+def _refused_parameter(
+    request: Request[Any, Any, Any],
+    handler: BaseRouteHandler,
+    types: Mapping[str, Any],
+    key: str,
+    source: object,
+) -> list[InvalidField]:
+    if source == "body":
+        # `data` is the handler's body argument: Litestar refuses it only when no body came.
+        return [InvalidField(BODY, IS_REQUIRED) if key == "data" else InvalidField(key, IS_NOT_VALID)]
+    definition = handler.parsed_fn_signature.parameters.get(key)
+    name = _wire_name(definition.kwarg_definition if definition else None, key) or "request"
+    if source not in set(ParamType):
+        return [InvalidField(name, IS_NOT_VALID)]
+    raw = _sent(request, ParamType(source), name)
+    if raw is None:
+        return [InvalidField(name, IS_REQUIRED)]
+    return explain(raw, types.get(key, Any), name, strict=False) or [InvalidField(name, IS_NOT_VALID)]
+
+
+def _missing_parameters(request: Request[Any, Any, Any], handler: BaseRouteHandler) -> list[InvalidField]:
+    missing = []
+    for key, definition in handler.parsed_fn_signature.parameters.items():
+        kwarg = definition.kwarg_definition
+        if (
+            isinstance(kwarg, ParameterKwarg)
+            and kwarg.param_type in (ParamType.HEADER, ParamType.COOKIE)
+            and definition.is_required
+            and _sent(request, kwarg.param_type, name := _wire_name(kwarg, key)) is None
+        ):
+            missing.append(InvalidField(name, IS_REQUIRED))
+    return missing
+
+
+def _wire_name(kwarg: object, key: str) -> str:
+    if isinstance(kwarg, ParameterKwarg) and kwarg.name:
+        return kwarg.name
+    return key
+
+
+def _sent(request: Request[Any, Any, Any], source: ParamType, name: str) -> Any:
+    if source is ParamType.PATH:
+        return request.path_params.get(name)
+    if source is ParamType.HEADER:
+        return request.headers.get(name)
+    if source is ParamType.COOKIE:
+        return request.cookies.get(name)
+    return request.query_params.get(name)
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:

@@ -20,15 +20,21 @@ import msgspec
 from litestar import Litestar
 from litestar._parsers import parse_query_string
 from litestar.enums import ScopeType
-from litestar.exceptions import ValidationException
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
+from entrypoints.http.field_errors import (
+    IS_NOT_VALID,
+    MAX_NAME_LENGTH,
+    InvalidField,
+    InvalidInput,
+    explain_object,
+)
+
 VALIDATED_QUERY = "bookshop.validated_query"
 """Key in the scope's state under which the route's validated query parameters are kept."""
 MAX_NAMES_REPORTED = 10
-MAX_NAME_LENGTH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,29 +47,35 @@ class QueryModel:
     """The declared parameters with the types and bounds Litestar validates them with."""
 
     def validate(self, pairs: tuple[tuple[str, str], ...]) -> msgspec.Struct | None:
-        """The converted values, or ValidationException naming each unknown or invalid parameter.
+        """The converted values, or InvalidInput naming each unknown, missing or invalid parameter.
         As Litestar reads them: a sequence parameter takes every value, any other the last one."""
         unknown = sorted({name for name, _ in pairs if name not in self.names})
-        if unknown:
-            raise ValidationException(
-                "the request has query parameters this route does not take",
-                extra=[
-                    {"key": name[:MAX_NAME_LENGTH], "message": "is not a parameter of this route"}
-                    for name in unknown[:MAX_NAMES_REPORTED]
-                ],
-            )
+        errors = [
+            InvalidField(name[:MAX_NAME_LENGTH], self._not_taken()) for name in unknown[:MAX_NAMES_REPORTED]
+        ]
         if self.struct is None:
+            if errors:
+                raise InvalidInput(errors)
             return None
         raw: dict[str, Any] = {}
         for name, value in pairs:
             if name in self.sequences:
                 raw.setdefault(name, []).append(value)
-            else:
+            elif name in self.names:
                 raw[name] = value
-        try:
-            return msgspec.convert(raw, self.struct, strict=False, str_keys=True)
-        except msgspec.ValidationError as error:
-            raise ValidationException(extra=[{"key": "query", "message": str(error)}]) from error
+        if not errors:
+            try:
+                return msgspec.convert(raw, self.struct, strict=False, str_keys=True)
+            except msgspec.ValidationError:
+                pass
+        errors += explain_object(raw, self.struct, strict=False)
+        raise InvalidInput(errors or [InvalidField("query", IS_NOT_VALID)])
+
+    def _not_taken(self) -> str:
+        if self.struct is None:
+            return "is not a parameter of this route; it takes none"
+        taken = ", ".join(field.encode_name for field in msgspec.structs.fields(self.struct))
+        return f"is not a parameter of this route; expected one of: {taken}"
 
 
 NO_QUERY = QueryModel(names=frozenset(), sequences=frozenset(), struct=None)
