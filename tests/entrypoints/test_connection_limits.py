@@ -6,54 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from entrypoints.server_protocol import MAX_REQUEST_HEAD_BYTES, REQUEST_HEAD_TIMEOUT_SECONDS
+from tests.entrypoints.servers import serving
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 HEALTH = b"GET /health HTTP/1.1\r\nHost: shop\r\n\r\n"
 SLACK_SECONDS = 5.0
 """A shared CI machine may be slow to run a timer; a connection left open never closes at all."""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    port = _free_port()
     env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": "memory://", "AUTH_RATE_LIMIT": "0"}
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603 - our own command
-            [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "entrypoints.cli", "wait-ready", f"http://127.0.0.1:{port}/health"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        yield "127.0.0.1", port
-    finally:
-        process.terminate()
-        process.wait(timeout=40)
+    with serving(env, tmp_path_factory.mktemp("server") / "server.log") as running:
+        yield "127.0.0.1", running.port
 
 
 async def _response(reader: asyncio.StreamReader) -> bytes:

@@ -5,37 +5,17 @@ an account somebody signed up for first."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tests.entrypoints.servers import bookshop, serving
+
 EMAIL = "newhire@example.com"
 SQUATTER_PASSWORD = "whoever signed up first"
 STAFF_PASSWORD = "the staff member's own password"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _bookshop(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own command
-        [sys.executable, "-m", "entrypoints.cli", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.fixture
@@ -51,24 +31,8 @@ def env(database_url: str) -> dict[str, str]:
 
 @pytest.fixture
 def server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    log = tmp_path / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port), "--workers", "1"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        ready = _bookshop(env, "wait-ready", f"{url}/health", "--timeout", "60")
-        assert ready.returncode == 0, log.read_text()
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=40)
+    with serving(env, tmp_path / "server.log") as running:
+        yield running.url
 
 
 def test_create_admin_on_an_existing_account_ends_the_sessions_it_had(
@@ -81,7 +45,7 @@ def test_create_admin_on_an_existing_account_ends_the_sessions_it_had(
         old_access = {"Authorization": f"Bearer {squatter['access_token']}"}
         assert http.get("/admin/users", headers=old_access).status_code == 403
 
-        promoted = _bookshop(env, "create-admin", EMAIL, "--password", STAFF_PASSWORD)
+        promoted = bookshop(env, "create-admin", EMAIL, "--password", STAFF_PASSWORD)
 
         assert promoted.returncode == 0, promoted.stderr
         assert f"existing user {EMAIL}" in promoted.stdout
@@ -100,7 +64,7 @@ def test_create_admin_on_an_existing_account_ends_the_sessions_it_had(
         staff_access = {"Authorization": f"Bearer {staff['access_token']}"}
         assert http.get("/admin/users", headers=staff_access).status_code == 200
 
-        again = _bookshop(env, "create-admin", EMAIL, "--password", STAFF_PASSWORD)
+        again = bookshop(env, "create-admin", EMAIL, "--password", STAFF_PASSWORD)
 
         assert again.returncode == 0, again.stderr
         assert "nothing changed" in again.stdout

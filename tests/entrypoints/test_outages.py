@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -23,9 +21,9 @@ import pytest
 from entrypoints.container import build_container, close_container
 from tests.conftest import make_settings
 from tests.databases import migrate
-from tests.outages import PostgresCluster, free_port
+from tests.entrypoints.servers import serving
+from tests.outages import PostgresCluster
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TIME_LIMIT = 1.0
 SLACK = 0.8
 """What a request may take beyond the time limit: the request's own work and a busy machine."""
@@ -55,22 +53,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
             "AUTH_RATE_LIMIT": "0",
         }
         env.pop("REDIS_URL", None)
-        port = free_port()
-        with log.open("wb") as output:
-            server = subprocess.Popen(  # noqa: S603 - our own command
-                [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            shop = Shop(url=f"http://127.0.0.1:{port}", cluster=cluster, log=log)
-            _until_ready(shop)
-            yield shop
-        finally:
-            server.terminate()
-            server.wait(timeout=40)
+        with serving(env, log) as running:
+            yield Shop(url=running.url, cluster=cluster, log=log)
 
 
 async def _stock_the_shop(database_url: str) -> None:
@@ -82,18 +66,6 @@ async def _stock_the_shop(database_url: str) -> None:
         await container.create_admin()(*ADMIN)
     finally:
         await close_container(container)
-
-
-def _until_ready(shop: Shop) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{shop.url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, shop.log.read_text()
-        time.sleep(0.1)
 
 
 @pytest.fixture

@@ -4,14 +4,13 @@ many connections at once. Both workers must serve, and share what must be shared
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,8 @@ import httpx
 import pytest
 from redis import Redis
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tests.entrypoints.servers import bookshop_ok, serving
+
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 ADMIN = ("staff@example.com", "staff password")
 ROUNDS = 5
@@ -42,12 +42,6 @@ class Server:
         return pids
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _env(database_url: str, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -59,43 +53,20 @@ def _env(database_url: str, **extra: str) -> dict[str, str]:
     }
 
 
-def _bookshop(env: dict[str, str], *args: str) -> None:
-    subprocess.run(  # noqa: S603 - our own command
-        [sys.executable, "-m", "entrypoints.cli", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.fixture
 def serve(database_url: str, tmp_path: Path) -> Iterator[Any]:
-    started: list[subprocess.Popen[bytes]] = []
+    with ExitStack() as servers:
+        numbers = itertools.count()
 
-    def start(**settings: str) -> Server:
-        env = _env(database_url, **settings)
-        _bookshop(env, "create-admin", ADMIN[0], "--password", ADMIN[1])
-        port, log = _free_port(), tmp_path / f"server-{len(started)}.log"
-        with log.open("wb") as output:
-            started.append(
-                subprocess.Popen(  # noqa: S603
-                    [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port), "--workers", "2"],
-                    cwd=PROJECT_ROOT,
-                    env=env,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        _bookshop(env, "wait-ready", f"http://127.0.0.1:{port}/health", "--timeout", "60")
-        server = Server(url=f"http://127.0.0.1:{port}", log=log)
-        _until_both_workers_answer(server)
-        return server
+        def start(**settings: str) -> Server:
+            env = _env(database_url, **settings)
+            bookshop_ok(env, "create-admin", ADMIN[0], "--password", ADMIN[1])
+            running = servers.enter_context(serving(env, tmp_path / f"server-{next(numbers)}.log", workers=2))
+            server = Server(url=running.url, log=running.log)
+            _until_both_workers_answer(server)
+            return server
 
-    yield start
-    for process in started:
-        process.terminate()
-        process.wait(timeout=40)
+        yield start
 
 
 def _until_both_workers_answer(server: Server) -> None:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import jwt
 import pytest
-from httpx import Response
+from httpx import AsyncClient, Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from litestar.testing.transport import TestClientTransport
@@ -71,23 +71,22 @@ def bearer(access_token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access_token}"}
 
 
-async def sign_up(client: AsyncTestClient[Litestar], email: str, password: str = PASSWORD) -> dict[str, Any]:
+async def sign_up(client: AsyncClient, email: str, password: str = PASSWORD) -> dict[str, Any]:
     response = await client.post("/auth/signup", json={"email": email, "password": password})
     assert response.status_code == 201, response.text
     user: dict[str, Any] = response.json()
     return user
 
 
-async def log_in(client: AsyncTestClient[Litestar], email: str, password: str = PASSWORD) -> dict[str, Any]:
+async def log_in(client: AsyncClient, email: str, password: str = PASSWORD) -> dict[str, Any]:
     response = await client.post("/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     pair: dict[str, Any] = response.json()
     return pair
 
 
-async def signup_and_login(
-    client: AsyncTestClient[Litestar], email: str, password: str = PASSWORD
-) -> Session:
+async def signup_and_login(client: AsyncClient, email: str, password: str = PASSWORD) -> Session:
+    """Through any client: the app in process (AsyncTestClient) or a running server."""
     user = await sign_up(client, email, password)
     pair = await log_in(client, email, password)
     return Session(
