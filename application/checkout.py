@@ -34,7 +34,9 @@ from application.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from domain.errors import CartEmpty, DomainError, InsufficientStock, InvalidValue, ProductUnavailable
+from application.stock import move_stock
+from domain.catalog import Product
+from domain.errors import CartEmpty, DomainError, InvalidValue
 from domain.limits import PurchaseLimits
 from domain.ordering import Order, OrderStatus
 from domain.values import refuse_control_characters
@@ -153,8 +155,8 @@ class Checkout:
             products = await uow.products.get_many(cart.items)
             order = Order.place(user_id, cart, products, self._currency, now)
             for line in cart.take_all():
-                if not await uow.products.withdraw_stock(line.product_id, line.quantity):
-                    raise await _why_not_in_stock(uow, line.product_id, line.quantity)
+                product = products[line.product_id]
+                await move_stock(uow, product, Product.withdraw, uow.products.withdraw_stock, line.quantity)
             await uow.carts.save(cart)
             await uow.orders.add(order)
             if key is not None and order.id is not None:
@@ -248,14 +250,6 @@ def _answer(
     if outcome is CheckoutOutcomeKind.UNAVAILABLE:
         raise PaymentUnavailable(order.id)
     return CheckoutResult(order=order, client_secret=client_secret)
-
-
-async def _why_not_in_stock(uow: UnitOfWork, product_id: int, quantity: int) -> DomainError:
-    """The conditional UPDATE refused: the product as it is now says why."""
-    product = await uow.products.get(product_id)
-    if product is None or not product.is_active:
-        return ProductUnavailable(product_id)
-    return InsufficientStock(product_id, quantity, product.stock)
 
 
 def _check_text(field: str, value: str, max_length: int) -> None:

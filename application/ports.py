@@ -67,11 +67,19 @@ class RefreshTokenRepository(Protocol):
 
 
 class ProductRepository(Protocol):
+    """Stock moves only through the four stock methods below, each the store's atomic copy of one of
+    Product's stock methods (the stock rule: never below zero nor above MAX_INT32, nothing taken
+    from a product off sale). Each refuses exactly when the Product method would, and then changes
+    nothing, also under concurrent writers (a conditional UPDATE; a CHECK constraint behind it)."""
+
     async def add(self, product: Product) -> Product:
         """Store a new product and set its id."""
         ...
 
-    async def get(self, product_id: int) -> Product | None: ...
+    async def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
+        """With for_update, the product's row is locked until the transaction ends: its stock cannot
+        move meanwhile but through this transaction."""
+        ...
 
     async def find(self, title: str, series: Series) -> Product | None:
         """The first product with exactly this title in this series, if any."""
@@ -87,22 +95,24 @@ class ProductRepository(Protocol):
         ...
 
     async def withdraw_stock(self, product_id: int, quantity: int) -> bool:
-        """Take quantity off the shelf if the product is active and holds at least that much, as one
-        atomic step (a conditional UPDATE); False, and nothing changed, otherwise."""
+        """Product.withdraw as one atomic step: True when taken; False, and nothing changed, when the
+        product is missing or the rule refuses."""
         ...
 
     async def return_stock(self, product_id: int, quantity: int) -> None:
-        """Put quantity back on the shelf (an order failed). A product that no longer exists is skipped."""
+        """Product.replenish (an order failed) as one atomic step. A product that no longer exists is
+        skipped."""
         ...
 
     async def adjust_stock(self, product_id: int, delta: int) -> Product | None:
-        """Move stock by delta as one atomic step, never below zero nor above MAX_INT32. The product
-        as it is after the change, or None (nothing changed) when the product is missing or the
-        result would be out of bounds."""
+        """Product.adjust_stock as one atomic step (so concurrent deltas all count): the product as it
+        is after the change, or None, and nothing changed, when the product is missing or the rule
+        refuses."""
         ...
 
     async def set_stock(self, product_id: int, stock: int) -> Product | None:
-        """Set stock to an absolute value; None when the product is missing."""
+        """Product.set_stock as one atomic step: the product as it is after the change, or None, and
+        nothing changed, when the product is missing or the rule refuses."""
         ...
 
 

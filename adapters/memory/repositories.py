@@ -3,7 +3,7 @@ that changes an entity without saving it changes nothing, exactly as with a data
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -12,9 +12,9 @@ from application.errors import EmailTaken
 from application.ports import CheckoutOutcomeKind, IdempotencyRecord, IdempotencyState
 from domain.cart import Cart
 from domain.catalog import Product, Series
+from domain.errors import DomainError
 from domain.identity import RefreshToken, User
 from domain.ordering import Order, OrderStatus
-from domain.values import MAX_INT32
 
 
 def _copy_cart(cart: Cart) -> Cart:
@@ -94,7 +94,7 @@ class MemoryProductRepository:
         self._products[product.id] = replace(product)
         return product
 
-    async def get(self, product_id: int) -> Product | None:
+    async def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
         product = self._products.get(product_id)
         return replace(product) if product else None
 
@@ -113,30 +113,35 @@ class MemoryProductRepository:
         return replace(self._products[product.id])
 
     async def withdraw_stock(self, product_id: int, quantity: int) -> bool:
-        product = self._products.get(product_id)
-        if product is None or not product.can_supply(quantity):
-            return False
-        self._products[product_id] = replace(product, stock=product.stock - quantity)
-        return True
+        return self._move(product_id, Product.withdraw, quantity) is not None
 
     async def return_stock(self, product_id: int, quantity: int) -> None:
         product = self._products.get(product_id)
         if product is not None:
-            self._products[product_id] = replace(product, stock=product.stock + quantity)
+            returned = replace(product)
+            returned.replenish(quantity)
+            self._products[product_id] = returned
 
     async def adjust_stock(self, product_id: int, delta: int) -> Product | None:
-        product = self._products.get(product_id)
-        if product is None or not 0 <= product.stock + delta <= MAX_INT32:
-            return None
-        self._products[product_id] = replace(product, stock=product.stock + delta)
-        return replace(self._products[product_id])
+        return self._move(product_id, Product.adjust_stock, delta)
 
     async def set_stock(self, product_id: int, stock: int) -> Product | None:
-        product = self._products.get(product_id)
-        if product is None:
+        return self._move(product_id, Product.set_stock, stock)
+
+    def _move(self, product_id: int, rule: Callable[[Product, int], None], amount: int) -> Product | None:
+        """The stock rule itself (one of Product's stock methods) applied to the stored product, in one
+        step (the unit of work holds the store): the product after the move, or None, and nothing
+        changed, when the product is missing or the rule refuses."""
+        stored = self._products.get(product_id)
+        if stored is None:
             return None
-        self._products[product_id] = replace(product, stock=stock)
-        return replace(self._products[product_id])
+        moved = replace(stored)
+        try:
+            rule(moved, amount)
+        except DomainError:
+            return None
+        self._products[product_id] = moved
+        return replace(moved)
 
 
 class MemoryCartRepository:

@@ -7,7 +7,20 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, Select, Table, cast, delete, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -201,8 +214,9 @@ class SqlProductRepository:
         ).scalar_one()
         return product
 
-    async def get(self, product_id: int) -> Product | None:
-        row = (await self._conn.execute(select(products).where(products.c.id == product_id))).first()
+    async def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
+        query = select(products).where(products.c.id == product_id)
+        row = (await self._conn.execute(query.with_for_update() if for_update else query)).first()
         return product_from_row(row) if row else None
 
     async def find(self, title: str, series: Series) -> Product | None:
@@ -254,22 +268,23 @@ class SqlProductRepository:
         )
 
     async def adjust_stock(self, product_id: int, delta: int) -> Product | None:
-        # In 64 bits, so a delta near the int32 bounds is refused instead of overflowing the column.
-        after = cast(products.c.stock, BigInteger) + delta
+        return await self._set_stock_to(product_id, cast(products.c.stock, BigInteger) + delta)
+
+    async def set_stock(self, product_id: int, stock: int) -> Product | None:
+        return await self._set_stock_to(product_id, literal(stock, BigInteger))
+
+    async def _set_stock_to(self, product_id: int, after: ColumnElement[int]) -> Product | None:
+        """Staff's stock changes, one rule for both: the new stock is 0 to MAX_INT32, checked in the
+        UPDATE itself, computed in 64 bits (a value past the int32 bounds is refused, not overflowed).
+        The CASE keeps PostgreSQL from converting an out-of-range constant to the INTEGER column
+        while it plans the statement, which fails even though no row is to be updated."""
+        in_bounds = after.between(0, MAX_INT32)
         row = (
             await self._conn.execute(
                 update(products)
-                .where(products.c.id == product_id, after.between(0, MAX_INT32))
-                .values(stock=after)
+                .where(products.c.id == product_id, in_bounds)
+                .values(stock=case((in_bounds, after)))
                 .returning(*products.c)
-            )
-        ).first()
-        return product_from_row(row) if row else None
-
-    async def set_stock(self, product_id: int, stock: int) -> Product | None:
-        row = (
-            await self._conn.execute(
-                update(products).where(products.c.id == product_id).values(stock=stock).returning(*products.c)
             )
         ).first()
         return product_from_row(row) if row else None
