@@ -13,6 +13,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+from application.idempotency import CheckoutOutcomeKind, IdempotencyRecord
 from domain.cart import Cart
 from domain.catalog import Product, Series
 from domain.identity import RefreshToken, Role, User
@@ -164,31 +165,9 @@ class OrderRepository(Protocol):
         ...
 
 
-class IdempotencyState(StrEnum):
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-
-
-class CheckoutOutcomeKind(StrEnum):
-    ORDER = "order"
-    DECLINED = "declined"
-    UNAVAILABLE = "unavailable"
-
-
-@dataclass(slots=True, kw_only=True)
-class IdempotencyRecord:
-    """What became of a checkout sent with an Idempotency-Key (keys are per user)."""
-
-    user_id: int
-    key: str
-    state: IdempotencyState
-    created_at: datetime
-    order_id: int | None = None
-    outcome: CheckoutOutcomeKind | None = None
-    client_secret: str | None = None
-
-
 class IdempotencyKeyRepository(Protocol):
+    """The records of checkouts sent with an Idempotency-Key (application.idempotency)."""
+
     async def claim(self, user_id: int, key: str, now: datetime) -> IdempotencyRecord | None:
         """Record the key as in progress and return None, or, when the user already used it, return
         that record unchanged. Of concurrent claims of one key, exactly one gets None."""

@@ -38,6 +38,8 @@ from application.cart import AddToCart, RemoveFromCart, ViewCart
 from application.catalog import ChangeStock, CreateProduct, UpdateProduct
 from application.checkout import Checkout
 from application.demo_catalogue import LoadDemoCatalogue
+from application.expire_pending_orders import ExpirePendingOrders
+from application.idempotent_checkout import IdempotentCheckout
 from application.identity import (
     Authenticate,
     LogIn,
@@ -46,10 +48,10 @@ from application.identity import (
     SessionIssuer,
     SignUp,
 )
-from application.payments import ExpirePendingOrders, SettlePayment
 from application.ports import PaymentProvider
 from application.queries import CatalogQueries
 from application.rate_limits import LimitAuthAttempts
+from application.settle_payment import SettlePayment
 from domain.limits import PurchaseLimits
 from entrypoints.settings import AppEnv, PaymentProviderKind, Settings
 
@@ -255,6 +257,9 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         currency=settings.provided.currency,
         limits=purchase_limits,
+    )
+    idempotent_checkout = providers.Singleton(
+        IdempotentCheckout, checkout=checkout, uow=unit_of_work.provider, clock=clock
     )
     settle_payment = providers.Singleton(
         SettlePayment, uow=unit_of_work.provider, provider=payment_provider, clock=clock

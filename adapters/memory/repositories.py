@@ -9,7 +9,7 @@ from datetime import datetime
 
 from adapters.memory.store import MemoryStore, Tables
 from application.errors import EmailTaken
-from application.ports import CheckoutOutcomeKind, IdempotencyRecord, IdempotencyState
+from application.idempotency import CheckoutOutcomeKind, IdempotencyRecord, IdempotencyState
 from domain.cart import Cart
 from domain.catalog import Product, Series
 from domain.errors import DomainError

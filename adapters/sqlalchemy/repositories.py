@@ -36,7 +36,7 @@ from adapters.sqlalchemy.tables import (
     users,
 )
 from application.errors import EmailTaken
-from application.ports import CheckoutOutcomeKind, IdempotencyRecord, IdempotencyState
+from application.idempotency import CheckoutOutcomeKind, IdempotencyRecord, IdempotencyState
 from domain.cart import Cart, CartItem
 from domain.catalog import Product, Series
 from domain.identity import RefreshToken, Role, User

@@ -63,7 +63,7 @@ def _use_cases(container: Container) -> dict[str, Provide]:
         "view_cart": _provide(container.view_cart),
         "add_to_cart": _provide(container.add_to_cart),
         "remove_from_cart": _provide(container.remove_from_cart),
-        "checkout": _provide(container.checkout),
+        "idempotent_checkout": _provide(container.idempotent_checkout),
         "webhook_verifier": _provide(container.webhook_verifier),
         "settle_payment": _provide(container.settle_payment),
     }

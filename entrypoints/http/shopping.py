@@ -9,8 +9,8 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from application.cart import AddToCart, RemoveFromCart, ViewCart
-from application.checkout import Checkout
 from application.errors import NotFound
+from application.idempotent_checkout import IdempotentCheckout
 from application.queries import DEFAULT_PAGE_SIZE, OrderQueries, Page, PageRequest
 from domain.identity import User
 from domain.ordering import Order, OrderStatus
@@ -105,7 +105,7 @@ class CheckoutController(Controller):
     async def checkout(
         self,
         request: Caller,
-        checkout: NamedDependency[Checkout],
+        idempotent_checkout: NamedDependency[IdempotentCheckout],
         data: JSONBody[CheckoutRequest | None] = None,
         idempotency_key: Annotated[
             IdempotencyKey | None,
@@ -123,7 +123,7 @@ class CheckoutController(Controller):
         changed: 409 `too_many_pending_orders` while the caller holds MAX_PENDING_ORDERS_PER_USER
         (default 2) unpaid orders, 400 for a line above MAX_QUANTITY_PER_LINE (default 10)."""
         payment_method = None if data is None else given(data.payment_method_id)
-        result = await checkout(_user_id(request), payment_method, idempotency_key)
+        result = await idempotent_checkout(_user_id(request), payment_method, idempotency_key)
         return OrderResponse.of(result.order, result.client_secret)
 
 

@@ -8,8 +8,8 @@ from litestar import Request, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
-from application.payments import SettlePayment
 from application.ports import WebhookVerifier
+from application.settle_payment import SettlePayment
 from entrypoints.http.problems import problems
 from entrypoints.http.schemas.shopping import WebhookReceipt
 from entrypoints.http.security import PUBLIC

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from application.errors import EmailTaken
-from application.ports import CheckoutOutcomeKind, IdempotencyState, UnitOfWorkFactory
+from application.idempotency import CheckoutOutcomeKind, IdempotencyState
+from application.ports import UnitOfWorkFactory
 from domain.catalog import Product, Series
 from domain.errors import DomainError
 from domain.identity import RefreshToken, User

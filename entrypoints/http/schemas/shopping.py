@@ -6,7 +6,8 @@ from typing import Annotated
 import msgspec
 
 from application.cart import CartView
-from application.checkout import IDEMPOTENCY_KEY_MAX_LENGTH, PAYMENT_METHOD_MAX_LENGTH
+from application.checkout import PAYMENT_METHOD_MAX_LENGTH
+from application.idempotent_checkout import IDEMPOTENCY_KEY_MAX_LENGTH
 from domain.ordering import Order, OrderStatus
 from domain.values import MAX_INT32
 from entrypoints.http.parameters import MAX_ID
