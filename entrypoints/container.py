@@ -20,9 +20,9 @@ from adapters.memory.probe import MemoryDatabaseProbe
 from adapters.memory.queries import MemoryCatalogQueries, MemoryOrderQueries, MemoryUserQueries
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.payments.builtin_provider import BuiltInTestPaymentProvider
 from adapters.payments.stripe_provider import StripePaymentProvider
 from adapters.payments.stripe_webhooks import StripeWebhookVerifier
-from adapters.payments.test_provider import BuiltInTestPaymentProvider
 from adapters.redis.attempt_counter import RedisAttemptCounter
 from adapters.redis.guard import RedisGuard
 from adapters.security.argon2_hasher import Argon2PasswordHasher
@@ -33,14 +33,13 @@ from adapters.sqlalchemy.probe import PROBE_TIMEOUT_SECONDS, SqlDatabaseProbe
 from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlOrderQueries, SqlUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system_clock import SystemClock
-from application.accounts import CreateAdmin, SetUserStatus
 from application.cart import AddToCart, RemoveFromCart, ViewCart
 from application.catalog import ChangeStock, CreateProduct, UpdateProduct
 from application.checkout import Checkout
 from application.demo_catalogue import LoadDemoCatalogue
 from application.expire_pending_orders import ExpirePendingOrders
 from application.idempotent_checkout import IdempotentCheckout
-from application.identity import (
+from application.own_account import (
     Authenticate,
     LogIn,
     LogOut,
@@ -52,6 +51,7 @@ from application.ports import PaymentProvider
 from application.queries import CatalogQueries
 from application.rate_limits import LimitAuthAttempts
 from application.settle_payment import SettlePayment
+from application.staff_accounts import ChangeUserAccess, CreateAdmin
 from domain.limits import PurchaseLimits
 from entrypoints.settings import AppEnv, PaymentProviderKind, Settings
 
@@ -239,7 +239,7 @@ class Container(containers.DeclarativeContainer):
         fallback=memory_attempt_counter,
         per_minute=settings.provided.auth_rate_limit,
     )
-    set_user_status = providers.Singleton(SetUserStatus, uow=unit_of_work.provider, clock=clock)
+    change_user_access = providers.Singleton(ChangeUserAccess, uow=unit_of_work.provider, clock=clock)
     create_product = providers.Singleton(CreateProduct, uow=unit_of_work.provider, clock=clock)
     update_product = providers.Singleton(UpdateProduct, uow=unit_of_work.provider)
     change_stock = providers.Singleton(ChangeStock, uow=unit_of_work.provider)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Router, get, patch, post
+from litestar import Controller, Router, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
-from application.accounts import SetUserStatus
 from application.catalog import ChangeStock, CreateProduct, NewProduct, ProductChanges, UpdateProduct
 from application.queries import (
     DEFAULT_PAGE_SIZE,
@@ -19,9 +18,9 @@ from application.queries import (
     ProductSort,
     UserQueries,
 )
-from domain.identity import Role, User
+from application.staff_accounts import ChangeUserAccess
+from domain.identity import Role
 from entrypoints.http.bodies import StrictBody
-from entrypoints.http.catalog import product_page
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.parameters import (
     MAX_ID,
@@ -33,8 +32,10 @@ from entrypoints.http.parameters import (
     Offset,
     SeriesFilter,
     Sort,
+    StatusFilter,
 )
 from entrypoints.http.problems import problems
+from entrypoints.http.schemas import given
 from entrypoints.http.schemas.accounts import UpdateUserRequest, UserPage
 from entrypoints.http.schemas.catalog import (
     CreateProductRequest,
@@ -42,12 +43,10 @@ from entrypoints.http.schemas.catalog import (
     ProductResponse,
     StockChangeRequest,
     UpdateProductRequest,
-    given,
 )
 from entrypoints.http.schemas.identity import UserResponse
 from entrypoints.http.schemas.shopping import OrderPage
-from entrypoints.http.security import admin_only
-from entrypoints.http.shopping import StatusFilter, order_page
+from entrypoints.http.security import Caller, admin_only
 
 GUARDED = (401, 403)
 
@@ -96,7 +95,7 @@ class AdminProductController(Controller):
             is_active=is_active,
         )
         page = PageRequest(limit=limit, offset=offset)
-        return product_page(await stored_catalog_queries.list_products(filters, sort, page))
+        return ProductPage.of(await stored_catalog_queries.list_products(filters, sort, page))
 
     @patch("/{product_id:int}", responses=problems(400, *GUARDED, 404), dto=StrictBody[UpdateProductRequest])
     async def update(
@@ -142,7 +141,7 @@ class AdminOrderController(Controller):
     ) -> OrderPage:
         """Every order, newest first; filter by status or customer."""
         page = PageRequest(limit=limit, offset=offset)
-        return order_page(await order_queries.list_orders(page, user_id=user_id, status=status))
+        return OrderPage.of(await order_queries.list_orders(page, user_id=user_id, status=status))
 
 
 class AdminUserController(Controller):
@@ -157,21 +156,16 @@ class AdminUserController(Controller):
         offset: Offset = 0,
     ) -> UserPage:
         """Accounts by id."""
-        found = await user_queries.list_users(PageRequest(limit=limit, offset=offset), is_active=is_active)
-        return UserPage(
-            items=[UserResponse.of(user) for user in found.items],
-            total=found.total,
-            limit=found.limit,
-            offset=found.offset,
-        )
+        page = PageRequest(limit=limit, offset=offset)
+        return UserPage.of(await user_queries.list_users(page, is_active=is_active))
 
     @patch("/{user_id:int}", responses=problems(400, *GUARDED, 404, 409), dto=StrictBody[UpdateUserRequest])
     async def update(
         self,
-        request: Request[User, str, Any],
+        request: Caller,
         user_id: Id,
         data: JSONBody[UpdateUserRequest],
-        set_user_status: NamedDependency[SetUserStatus],
+        change_user_access: NamedDependency[ChangeUserAccess],
     ) -> UserResponse:
         """Activate, deactivate or change the role. Not yourself (409 `conflict`).
 
@@ -179,7 +173,7 @@ class AdminUserController(Controller):
         access tokens issued before the change are refused (401). A field set to the value it
         already has changes nothing and ends nothing."""
         role = given(data.role)
-        user = await set_user_status(
+        user = await change_user_access(
             request.user, user_id, is_active=given(data.is_active), role=Role(role) if role else None
         )
         return UserResponse.of(user)

@@ -58,7 +58,7 @@ def _use_cases(container: Container) -> dict[str, Provide]:
         "create_product": _provide(container.create_product),
         "update_product": _provide(container.update_product),
         "change_stock": _provide(container.change_stock),
-        "set_user_status": _provide(container.set_user_status),
+        "change_user_access": _provide(container.change_user_access),
         "order_queries": _provide(container.order_queries),
         "view_cart": _provide(container.view_cart),
         "add_to_cart": _provide(container.add_to_cart),

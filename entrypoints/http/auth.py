@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from application.identity import LogIn, LogOut, RefreshSession, SignUp
-from domain.identity import User
+from application.own_account import LogIn, LogOut, RefreshSession, SignUp
 from entrypoints.http.bodies import StrictBody
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.problems import problems
@@ -20,7 +17,7 @@ from entrypoints.http.schemas.identity import (
     TokenPairResponse,
     UserResponse,
 )
-from entrypoints.http.security import PUBLIC, limit_auth_attempts
+from entrypoints.http.security import PUBLIC, Caller, limit_auth_attempts
 
 
 class AuthController(Controller):
@@ -81,6 +78,6 @@ class AuthController(Controller):
         await log_out(data.refresh_token)
 
     @get("/me", security=BEARER, responses=problems(401, 403))
-    async def me(self, request: Request[User, str, Any]) -> UserResponse:
+    async def me(self, request: Caller) -> UserResponse:
         """The caller's account."""
         return UserResponse.of(request.user)

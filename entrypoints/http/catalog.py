@@ -12,13 +12,11 @@ from application.errors import NotFound
 from application.queries import (
     DEFAULT_PAGE_SIZE,
     CatalogQueries,
-    Page,
     PageRequest,
     ProductFilters,
     ProductSort,
     SearchTerms,
 )
-from domain.catalog import Product
 from entrypoints.http.parameters import (
     Author,
     Cents,
@@ -32,15 +30,6 @@ from entrypoints.http.parameters import (
 from entrypoints.http.problems import problems
 from entrypoints.http.schemas.catalog import ProductPage, ProductResponse
 from entrypoints.http.security import PUBLIC
-
-
-def product_page(page: Page[Product]) -> ProductPage:
-    return ProductPage(
-        items=[ProductResponse.of(product) for product in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
 
 
 class CatalogController(Controller):
@@ -77,7 +66,7 @@ class CatalogController(Controller):
             is_active=True,
         )
         page = PageRequest(limit=limit, offset=offset)
-        return product_page(await catalog_queries.list_products(filters, sort, page))
+        return ProductPage.of(await catalog_queries.list_products(filters, sort, page))
 
     @get("/search", responses=problems(400), cache=True)
     async def search(
@@ -97,7 +86,9 @@ class CatalogController(Controller):
     ) -> ProductPage:
         """Search the products on sale by title and author."""
         page = PageRequest(limit=limit, offset=offset)
-        return product_page(await catalog_queries.search_products(SearchTerms.parse(q), page, series=series))
+        return ProductPage.of(
+            await catalog_queries.search_products(SearchTerms.parse(q), page, series=series)
+        )
 
     @get("/{product_id:int}", responses=problems(400, 404), cache=True)
     async def show(self, catalog_queries: NamedDependency[CatalogQueries], product_id: Id) -> ProductResponse:

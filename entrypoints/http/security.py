@@ -11,9 +11,12 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import ASGIApp
 
 from application.errors import Forbidden, InvalidAccessToken
-from application.identity import Authenticate
+from application.own_account import Authenticate
 from application.rate_limits import LimitAuthAttempts
 from domain.identity import User
+
+Caller = Request[User, str, Any]
+"""The request of a route behind authentication: `request.user` is the caller, as stored now."""
 
 PUBLIC = "public"
 """Opt key: `opt={PUBLIC: True}` on a handler, controller or router lets it be called without a token."""
@@ -36,6 +39,12 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
             raise InvalidAccessToken("a bearer access token is required")
         user = await self._authenticate(token)
         return AuthenticationResult(user=user, auth=token)
+
+
+def caller_id(request: Caller) -> int:
+    if request.user.id is None:
+        raise ValueError("an authenticated user always has an id")
+    return request.user.id
 
 
 def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

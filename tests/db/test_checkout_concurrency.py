@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.payments.test_provider import BuiltInTestPaymentProvider
+from adapters.payments.builtin_provider import BuiltInTestPaymentProvider
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.checkout import CheckoutResult

@@ -6,15 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.payments.test_provider import BuiltInTestPaymentProvider
+from adapters.payments.builtin_provider import BuiltInTestPaymentProvider
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_tokens import JwtTokenService
-from application.accounts import CreateAdmin
 from application.cart import AddToCart, RemoveFromCart, ViewCart
 from application.checkout import Checkout
 from application.expire_pending_orders import ExpirePendingOrders
 from application.idempotent_checkout import IdempotentCheckout
-from application.identity import (
+from application.own_account import (
     Authenticate,
     LogIn,
     LogOut,
@@ -24,6 +23,7 @@ from application.identity import (
 )
 from application.ports import PaymentProvider, UnitOfWorkFactory
 from application.settle_payment import SettlePayment
+from application.staff_accounts import CreateAdmin
 from domain.catalog import Product, Series
 from domain.identity import User
 from domain.limits import PurchaseLimits

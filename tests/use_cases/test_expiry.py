@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from adapters.payments.test_provider import BuiltInTestPaymentProvider
+from adapters.payments.builtin_provider import BuiltInTestPaymentProvider
 from application.errors import PaymentUnavailable
 from application.expire_pending_orders import ExpirePendingOrders
 from application.ports import ChargeOutcome, IntentState, PaymentIntentStatus, UnitOfWorkFactory
