@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Router, get, patch, post
-from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
 from application.catalog import ChangeStock, CreateProduct, NewProduct, ProductChanges, UpdateProduct
@@ -21,6 +20,7 @@ from application.queries import (
 from application.staff_accounts import ChangeUserAccess
 from domain.identity import Role
 from entrypoints.http.bodies import StrictBody
+from entrypoints.http.dependencies import Inject
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.parameters import (
     MAX_ID,
@@ -56,7 +56,7 @@ class AdminProductController(Controller):
 
     @post("/", status_code=201, responses=problems(400, *GUARDED), dto=StrictBody[CreateProductRequest])
     async def create(
-        self, data: JSONBody[CreateProductRequest], create_product: NamedDependency[CreateProduct]
+        self, data: JSONBody[CreateProductRequest], create_product: Inject[CreateProduct]
     ) -> ProductResponse:
         """Add a book to the catalogue, on sale at once."""
         product = await create_product(
@@ -74,7 +74,7 @@ class AdminProductController(Controller):
     async def list_products(
         self,
         *,
-        stored_catalog_queries: NamedDependency[CatalogQueries],
+        catalog_queries: Inject[CatalogQueries],
         series: SeriesFilter = None,
         author: Author = None,
         min_price_cents: Cents = None,
@@ -95,14 +95,14 @@ class AdminProductController(Controller):
             is_active=is_active,
         )
         page = PageRequest(limit=limit, offset=offset)
-        return ProductPage.of(await stored_catalog_queries.list_products(filters, sort, page))
+        return ProductPage.of(await catalog_queries.list_products(filters, sort, page))
 
     @patch("/{product_id:int}", responses=problems(400, *GUARDED, 404), dto=StrictBody[UpdateProductRequest])
     async def update(
         self,
         product_id: Id,
         data: JSONBody[UpdateProductRequest],
-        update_product: NamedDependency[UpdateProduct],
+        update_product: Inject[UpdateProduct],
     ) -> ProductResponse:
         """Revise details, withdraw from sale (`is_active: false`) or restore. Not stock."""
         changes = ProductChanges(
@@ -120,7 +120,7 @@ class AdminProductController(Controller):
         dto=StrictBody[StockChangeRequest],
     )
     async def change_stock(
-        self, product_id: Id, data: JSONBody[StockChangeRequest], change_stock: NamedDependency[ChangeStock]
+        self, product_id: Id, data: JSONBody[StockChangeRequest], change_stock: Inject[ChangeStock]
     ) -> ProductResponse:
         """Set stock (`stock`) or move it atomically (`delta`); never below zero (409)."""
         product = await change_stock(product_id, stock=given(data.stock), delta=given(data.delta))
@@ -133,7 +133,7 @@ class AdminOrderController(Controller):
     @get("/", responses=problems(400, *GUARDED))
     async def list_orders(
         self,
-        order_queries: NamedDependency[OrderQueries],
+        order_queries: Inject[OrderQueries],
         status: StatusFilter = None,
         user_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
@@ -150,7 +150,7 @@ class AdminUserController(Controller):
     @get("/", responses=problems(400, *GUARDED))
     async def list_users(
         self,
-        user_queries: NamedDependency[UserQueries],
+        user_queries: Inject[UserQueries],
         is_active: Flag = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
@@ -165,7 +165,7 @@ class AdminUserController(Controller):
         request: Caller,
         user_id: Id,
         data: JSONBody[UpdateUserRequest],
-        change_user_access: NamedDependency[ChangeUserAccess],
+        change_user_access: Inject[ChangeUserAccess],
     ) -> UserResponse:
         """Activate, deactivate or change the role. Not yourself (409 `conflict`).
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from application.own_account import LogIn, LogOut, RefreshSession, SignUp
 from entrypoints.http.bodies import StrictBody
+from entrypoints.http.dependencies import Inject
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.problems import problems
 from entrypoints.http.schemas.identity import (
@@ -32,7 +32,7 @@ class AuthController(Controller):
         responses=problems(400, 409, 429),
         dto=StrictBody[SignupRequest],
     )
-    async def signup(self, data: JSONBody[SignupRequest], sign_up: NamedDependency[SignUp]) -> UserResponse:
+    async def signup(self, data: JSONBody[SignupRequest], sign_up: Inject[SignUp]) -> UserResponse:
         """Open an account. New accounts are always active USERs. The email is NFKC-normalised,
         trimmed and lower-cased; one holding a control or invisible formatting character
         (bidirectional overrides, zero-width characters) is refused (400)."""
@@ -46,7 +46,7 @@ class AuthController(Controller):
         responses=problems(400, 401, 403, 429),
         dto=StrictBody[LoginRequest],
     )
-    async def login(self, data: JSONBody[LoginRequest], log_in: NamedDependency[LogIn]) -> TokenPairResponse:
+    async def login(self, data: JSONBody[LoginRequest], log_in: Inject[LogIn]) -> TokenPairResponse:
         """Trade email and password for an access token and a refresh token."""
         return TokenPairResponse.of(await log_in(data.email, data.password))
 
@@ -58,7 +58,7 @@ class AuthController(Controller):
         dto=StrictBody[RefreshTokenRequest],
     )
     async def refresh(
-        self, data: JSONBody[RefreshTokenRequest], refresh_session: NamedDependency[RefreshSession]
+        self, data: JSONBody[RefreshTokenRequest], refresh_session: Inject[RefreshSession]
     ) -> TokenPairResponse:
         """Rotate: the presented refresh token is revoked and a new pair issued. Presenting a revoked
         token again revokes every refresh token of its user — unless it comes within
@@ -73,7 +73,7 @@ class AuthController(Controller):
         responses=problems(400, 401),
         dto=StrictBody[RefreshTokenRequest],
     )
-    async def logout(self, data: JSONBody[RefreshTokenRequest], log_out: NamedDependency[LogOut]) -> None:
+    async def logout(self, data: JSONBody[RefreshTokenRequest], log_out: Inject[LogOut]) -> None:
         """Revoke the refresh token. Logging out twice is fine."""
         await log_out(data.refresh_token)
 

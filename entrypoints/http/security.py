@@ -14,6 +14,7 @@ from application.errors import Forbidden, InvalidAccessToken
 from application.own_account import Authenticate
 from application.rate_limits import LimitAuthAttempts
 from domain.identity import User
+from entrypoints.http.dependencies import UsingDependency
 
 Caller = Request[User, str, Any]
 """The request of a route behind authentication: `request.user` is the caller, as stored now."""
@@ -61,13 +62,11 @@ def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandl
         raise Forbidden()
 
 
-AUTH_ATTEMPT_LIMITER = "limit_auth_attempts"
-"""App state key under which create_app puts the LimitAuthAttempts use case."""
-
-
-async def limit_auth_attempts(request: Request[Any, Any, Any]) -> None:
-    """before_request hook of /auth/login and /auth/signup (and of any route that should draw on
-    the same allowance, such as the password-reset routes): counted before the body is even read,
-    so malformed attempts count too. Keyed on the peer address (X-Forwarded-For is not trusted)."""
-    limiter: LimitAuthAttempts = request.app.state[AUTH_ATTEMPT_LIMITER]
+async def _limit(limiter: LimitAuthAttempts, request: Request[Any, Any, Any]) -> None:
     await limiter(request.client.host if request.client else "unknown")
+
+
+limit_auth_attempts = UsingDependency(LimitAuthAttempts, _limit)
+"""before_request hook of /auth/login and /auth/signup (and of any route that should draw on the
+same allowance, such as the password-reset routes): counted before the body is even read, so
+malformed attempts count too. Keyed on the peer address (X-Forwarded-For is not trusted)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, JSONBody
 
 from application.cart import AddToCart, RemoveFromCart, ViewCart
@@ -13,6 +12,7 @@ from application.errors import NotFound
 from application.idempotent_checkout import IdempotentCheckout
 from application.queries import DEFAULT_PAGE_SIZE, OrderQueries, PageRequest
 from entrypoints.http.bodies import OptionalStrictBody, StrictBody
+from entrypoints.http.dependencies import Inject
 from entrypoints.http.openapi import BEARER, OptionalBodyOperation
 from entrypoints.http.parameters import Id, Limit, Offset, StatusFilter
 from entrypoints.http.problems import problems
@@ -37,7 +37,7 @@ class CartController(Controller):
     security = BEARER
 
     @get("/", responses=problems(*SIGNED_IN))
-    async def show(self, request: Caller, view_cart: NamedDependency[ViewCart]) -> CartResponse:
+    async def show(self, request: Caller, view_cart: Inject[ViewCart]) -> CartResponse:
         """The caller's cart at today's prices; `available` is false for a line that can no longer
         be bought as it is."""
         return CartResponse.of(await view_cart(caller_id(request)))
@@ -49,7 +49,7 @@ class CartController(Controller):
         responses=problems(400, *SIGNED_IN, 404, 409),
     )
     async def add(
-        self, request: Caller, data: JSONBody[AddToCartRequest], add_to_cart: NamedDependency[AddToCart]
+        self, request: Caller, data: JSONBody[AddToCartRequest], add_to_cart: Inject[AddToCart]
     ) -> CartResponse:
         """Add to a product's line; never above the stock (409, cart unchanged), nor above
         MAX_QUANTITY_PER_LINE (default 10) on the line (400 naming `quantity`, cart unchanged)."""
@@ -65,7 +65,7 @@ class CartController(Controller):
         self,
         request: Caller,
         data: JSONBody[RemoveFromCartRequest],
-        remove_from_cart: NamedDependency[RemoveFromCart],
+        remove_from_cart: Inject[RemoveFromCart],
     ) -> CartResponse:
         """Take a line out, or some of it."""
         view = await remove_from_cart(caller_id(request), data.product_id, given(data.quantity))
@@ -87,7 +87,7 @@ class CheckoutController(Controller):
     async def checkout(
         self,
         request: Caller,
-        idempotent_checkout: NamedDependency[IdempotentCheckout],
+        idempotent_checkout: Inject[IdempotentCheckout],
         data: JSONBody[CheckoutRequest | None] = None,
         idempotency_key: Annotated[
             IdempotencyKey | None,
@@ -118,7 +118,7 @@ class OrderController(Controller):
     async def mine(
         self,
         request: Caller,
-        order_queries: NamedDependency[OrderQueries],
+        order_queries: Inject[OrderQueries],
         status: StatusFilter = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
@@ -128,9 +128,7 @@ class OrderController(Controller):
         return OrderPage.of(await order_queries.list_orders(page, user_id=caller_id(request), status=status))
 
     @get("/{order_id:int}", responses=problems(400, *SIGNED_IN, 404))
-    async def show(
-        self, request: Caller, order_id: Id, order_queries: NamedDependency[OrderQueries]
-    ) -> OrderResponse:
+    async def show(self, request: Caller, order_id: Id, order_queries: Inject[OrderQueries]) -> OrderResponse:
         """One of the caller's orders; anyone else's is not found."""
         order = await order_queries.get_order(order_id)
         if order is None or order.user_id != caller_id(request):
