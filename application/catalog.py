@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.errors import NotFound
-from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from application.ports import Clock, UnitOfWorkFactory
+from application.stock import move_stock
 from domain.catalog import Product, Series
-from domain.errors import InsufficientStock, InvalidValue
-from domain.values import MAX_INT32, require_count
+from domain.errors import InvalidValue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,7 +86,7 @@ class ChangeStock:
 
     - Exactly one of `stock` (absolute) or `delta` (relative) is given.
     - A delta is one atomic step in the store, so concurrent deltas all count.
-    - Stock never goes below zero: such a change is refused and nothing moves.
+    - Stock never goes below zero (Product's stock rule): such a change is refused and nothing moves.
     """
 
     def __init__(self, uow: UnitOfWorkFactory) -> None:
@@ -95,30 +95,21 @@ class ChangeStock:
     async def __call__(
         self, product_id: int, *, stock: int | None = None, delta: int | None = None
     ) -> Product:
-        if (stock is None) == (delta is None):
+        if stock is not None and delta is None:
+            setting, amount = True, stock
+        elif delta is not None and stock is None:
+            setting, amount = False, delta
+        else:
             raise InvalidValue("stock", "give exactly one of `stock` (set) or `delta` (adjust)")
         async with self._uow() as uow:
-            if stock is not None:
-                changed = await uow.products.set_stock(product_id, require_count("stock", stock))
+            product = await uow.products.get(product_id)
+            if product is None:
+                raise NotFound("product", product_id)
+            if setting:
+                changed = await move_stock(uow, product, Product.set_stock, uow.products.set_stock, amount)
             else:
-                changed = await uow.products.adjust_stock(product_id, require_delta(delta))
-            if changed is None:
-                raise await _why_refused(uow, product_id, delta)
+                changed = await move_stock(
+                    uow, product, Product.adjust_stock, uow.products.adjust_stock, amount
+                )
             await uow.commit()
         return changed
-
-
-def require_delta(delta: int | None) -> int:
-    if delta is None or isinstance(delta, bool) or not -MAX_INT32 <= delta <= MAX_INT32:
-        raise InvalidValue("delta", f"must be a whole number between -{MAX_INT32} and {MAX_INT32}")
-    return delta
-
-
-async def _why_refused(uow: UnitOfWork, product_id: int, delta: int | None) -> Exception:
-    """The store refused a stock change without saying why; the product as it is now tells."""
-    product = await uow.products.get(product_id)
-    if product is None or delta is None:
-        return NotFound("product", product_id)
-    if delta < 0:
-        return InsufficientStock(product_id, -delta, product.stock)
-    return InvalidValue("delta", f"stock would exceed {MAX_INT32}")

@@ -13,6 +13,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+from application.idempotency import CheckoutOutcomeKind, IdempotencyRecord
 from domain.cart import Cart
 from domain.catalog import Product, Series
 from domain.identity import RefreshToken, Role, User
@@ -67,11 +68,19 @@ class RefreshTokenRepository(Protocol):
 
 
 class ProductRepository(Protocol):
+    """Stock moves only through the four stock methods below, each the store's atomic copy of one of
+    Product's stock methods (the stock rule: never below zero nor above MAX_INT32, nothing taken
+    from a product off sale). Each refuses exactly when the Product method would, and then changes
+    nothing, also under concurrent writers (a conditional UPDATE; a CHECK constraint behind it)."""
+
     async def add(self, product: Product) -> Product:
         """Store a new product and set its id."""
         ...
 
-    async def get(self, product_id: int) -> Product | None: ...
+    async def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
+        """With for_update, the product's row is locked until the transaction ends: its stock cannot
+        move meanwhile but through this transaction."""
+        ...
 
     async def find(self, title: str, series: Series) -> Product | None:
         """The first product with exactly this title in this series, if any."""
@@ -87,22 +96,24 @@ class ProductRepository(Protocol):
         ...
 
     async def withdraw_stock(self, product_id: int, quantity: int) -> bool:
-        """Take quantity off the shelf if the product is active and holds at least that much, as one
-        atomic step (a conditional UPDATE); False, and nothing changed, otherwise."""
+        """Product.withdraw as one atomic step: True when taken; False, and nothing changed, when the
+        product is missing or the rule refuses."""
         ...
 
     async def return_stock(self, product_id: int, quantity: int) -> None:
-        """Put quantity back on the shelf (an order failed). A product that no longer exists is skipped."""
+        """Product.replenish (an order failed) as one atomic step. A product that no longer exists is
+        skipped."""
         ...
 
     async def adjust_stock(self, product_id: int, delta: int) -> Product | None:
-        """Move stock by delta as one atomic step, never below zero nor above MAX_INT32. The product
-        as it is after the change, or None (nothing changed) when the product is missing or the
-        result would be out of bounds."""
+        """Product.adjust_stock as one atomic step (so concurrent deltas all count): the product as it
+        is after the change, or None, and nothing changed, when the product is missing or the rule
+        refuses."""
         ...
 
     async def set_stock(self, product_id: int, stock: int) -> Product | None:
-        """Set stock to an absolute value; None when the product is missing."""
+        """Product.set_stock as one atomic step: the product as it is after the change, or None, and
+        nothing changed, when the product is missing or the rule refuses."""
         ...
 
 
@@ -154,31 +165,9 @@ class OrderRepository(Protocol):
         ...
 
 
-class IdempotencyState(StrEnum):
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-
-
-class CheckoutOutcomeKind(StrEnum):
-    ORDER = "order"
-    DECLINED = "declined"
-    UNAVAILABLE = "unavailable"
-
-
-@dataclass(slots=True, kw_only=True)
-class IdempotencyRecord:
-    """What became of a checkout sent with an Idempotency-Key (keys are per user)."""
-
-    user_id: int
-    key: str
-    state: IdempotencyState
-    created_at: datetime
-    order_id: int | None = None
-    outcome: CheckoutOutcomeKind | None = None
-    client_secret: str | None = None
-
-
 class IdempotencyKeyRepository(Protocol):
+    """The records of checkouts sent with an Idempotency-Key (application.idempotency)."""
+
     async def claim(self, user_id: int, key: str, now: datetime) -> IdempotencyRecord | None:
         """Record the key as in progress and return None, or, when the user already used it, return
         that record unchanged. Of concurrent claims of one key, exactly one gets None."""

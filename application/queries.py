@@ -60,7 +60,8 @@ class ProductFilters:
     max_price_cents: int | None = None
     in_stock: bool | None = None
     is_active: bool | None = None
-    """None: active and inactive alike (the back office). The shop window always asks for True."""
+    """None: active and inactive alike (the back office). The shop window (ShopWindow) shows
+    products on sale only, whatever this says."""
 
     def __post_init__(self) -> None:
         if self.author is not None:
@@ -92,6 +93,9 @@ class SearchTerms:
 
 @runtime_checkable
 class CatalogQueries(Protocol):
+    """The catalogue as stored now, withdrawn products included: the back office's view, and what
+    the shop window is read from. Never cached."""
+
     async def list_products(
         self, filters: ProductFilters, sort: ProductSort, page: PageRequest
     ) -> Page[Product]: ...
@@ -104,6 +108,26 @@ class CatalogQueries(Protocol):
         ...
 
     async def get_active_product(self, product_id: int) -> Product | None: ...
+
+
+@runtime_checkable
+class ShopWindow(Protocol):
+    """The public catalogue: what anybody may see. Only products on sale, and possibly a few seconds
+    old (it may be served from a cache: see adapters.caching.shop_window), so it never decides what
+    can be sold. Its own type, apart from CatalogQueries, so that a route cannot take one for the
+    other."""
+
+    async def products_on_sale(
+        self, filters: ProductFilters, sort: ProductSort, page: PageRequest
+    ) -> Page[Product]: ...
+
+    async def search_on_sale(
+        self, terms: SearchTerms, page: PageRequest, *, series: Series | None = None
+    ) -> Page[Product]:
+        """As CatalogQueries.search_products."""
+        ...
+
+    async def product_on_sale(self, product_id: int) -> Product | None: ...
 
 
 @runtime_checkable

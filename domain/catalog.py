@@ -62,6 +62,12 @@ class Product:
     def restore(self) -> None:
         self.is_active = True
 
+    # The stock rule: stock never goes below zero nor above MAX_INT32 (its column's bound), and
+    # nothing is taken from a product that is no longer sold. These methods are its one statement.
+    # The store makes the same moves atomically (ProductRepository: conditional UPDATEs, a CHECK
+    # constraint behind them) so that the rule holds under concurrent writers; use cases apply a
+    # move here first and let the store repeat it (application.stock.move_stock).
+
     def can_supply(self, quantity: int) -> bool:
         return self.is_active and self.stock >= quantity
 
@@ -72,25 +78,31 @@ class Product:
             raise InsufficientStock(self._id, quantity, self.stock)
 
     def withdraw(self, quantity: int) -> None:
+        """Take quantity off the shelf for an order: only from a product on sale, only what it holds."""
         require_count("quantity", quantity, minimum=1)
         self.ensure_can_supply(quantity)
         self.stock -= quantity
 
     def replenish(self, quantity: int) -> None:
+        """Put quantity back on the shelf (its order failed), on sale or not."""
         require_count("quantity", quantity, minimum=1)
         if self.stock + quantity > MAX_INT32:
             raise InvalidValue("stock", f"must be at most {MAX_INT32}")
         self.stock += quantity
 
     def adjust_stock(self, delta: int) -> None:
-        """Move stock by delta (either sign); never below zero."""
+        """Staff move stock by delta (either sign, on sale or not); never below zero nor above
+        MAX_INT32."""
         if isinstance(delta, bool) or not isinstance(delta, int):
             raise InvalidValue("delta", "must be a whole number")
         if self.stock + delta < 0:
             raise InsufficientStock(self._id, -delta, self.stock)
-        self.stock = require_count("stock", self.stock + delta)
+        if self.stock + delta > MAX_INT32:
+            raise InvalidValue("delta", f"stock would exceed {MAX_INT32}")
+        self.stock += delta
 
     def set_stock(self, stock: int) -> None:
+        """Staff count the shelf: stock becomes a count from 0 to MAX_INT32."""
         self.stock = require_count("stock", stock)
 
     @property

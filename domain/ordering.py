@@ -25,6 +25,33 @@ class OrderStatus(StrEnum):
         return self is not OrderStatus.PENDING
 
 
+class PaymentOutcome(StrEnum):
+    """What became of the money for an order, as far as the shop can tell (from the charge's answer,
+    the provider's webhook, or the payment intent's state)."""
+
+    RECEIVED = "received"
+    """The provider received the order's total, in its currency."""
+    REFUSED = "refused"
+    """No money will come through this payment: declined, cancelled, never sent, or given up on."""
+    AWAITED = "awaited"
+    """Neither yet: the customer must act, or the provider may have charged and only it can tell."""
+
+
+class Settled(StrEnum):
+    """What a payment outcome did to an order (Order.settle)."""
+
+    PAID = "paid"
+    FAILED = "failed"
+    """Its units are to go back on the shelf."""
+    REFUND_DUE = "refund_due"
+    """Money was received for an order already FAILED: it is never kept, the order's
+    `late_payment_to_refund` is to be given back. The order itself is unchanged."""
+    ALREADY_FINAL = "already_final"
+    """PAID and FAILED are final: a late or contradicting outcome changes nothing."""
+    AWAITING = "awaiting"
+    """The order stays PENDING, its stock held, until the outcome is known."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderItem:
     """A line as it was sold. Frozen: what happens to the product later never reaches the order."""
@@ -135,6 +162,29 @@ class Order:
             raise InvalidValue("amount_cents", f"must be 1 to {self.refundable_cents}")
         self.refunded_cents += amount_cents
         self.updated_at = now
+
+    def settle(self, outcome: PaymentOutcome, now: datetime) -> Settled:
+        """THE rule of payments, for every path that learns what became of one (the checkout's
+        charge, the provider's webhook, the expiry, and those to come): only a PENDING order moves,
+        to PAID when the money was received and to FAILED when it will not come; PAID and FAILED
+        are final, so a late or contradicting outcome changes nothing; and money received for a
+        FAILED order is never kept (REFUND_DUE). The caller puts a FAILED order's units back."""
+        if self.status is OrderStatus.PENDING:
+            if outcome is PaymentOutcome.RECEIVED:
+                self.mark_paid(now)
+                return Settled.PAID
+            if outcome is PaymentOutcome.REFUSED:
+                self.mark_failed(now)
+                return Settled.FAILED
+            return Settled.AWAITING
+        if outcome is PaymentOutcome.RECEIVED and self.late_payment_to_refund:
+            return Settled.REFUND_DUE
+        return Settled.ALREADY_FINAL
+
+    def link_payment(self, payment_intent_id: str | None) -> None:
+        """The first payment intent named for the order is its payment; a later one never replaces it."""
+        if self.payment_intent_id is None:
+            self.payment_intent_id = payment_intent_id
 
     def mark_paid(self, now: datetime) -> None:
         self._move_to(OrderStatus.PAID, now)

@@ -47,6 +47,14 @@ def require_text(field: str, value: str, *, max_length: int) -> str:
     return text
 
 
+def require_token(field: str, value: str, *, max_length: int) -> str:
+    """An identifier a client sends to be used as it is (a payment method, an idempotency key): 1 to
+    max_length characters, untrimmed, without control characters."""
+    if not 1 <= len(value) <= max_length:
+        raise InvalidValue(field, f"must be 1 to {max_length} characters")
+    return refuse_control_characters(field, value)
+
+
 def require_utc(field: str, value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidValue(field, "must be a timezone-aware timestamp")

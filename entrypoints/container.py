@@ -14,15 +14,15 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.caching.catalog import CachedCatalogQueries
+from adapters.caching.shop_window import CachedShopWindow
 from adapters.memory.attempt_counter import MemoryAttemptCounter
 from adapters.memory.probe import MemoryDatabaseProbe
 from adapters.memory.queries import MemoryCatalogQueries, MemoryOrderQueries, MemoryUserQueries
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.payments.builtin_provider import BuiltInTestPaymentProvider
 from adapters.payments.stripe_provider import StripePaymentProvider
 from adapters.payments.stripe_webhooks import StripeWebhookVerifier
-from adapters.payments.test_provider import BuiltInTestPaymentProvider
 from adapters.redis.attempt_counter import RedisAttemptCounter
 from adapters.redis.guard import RedisGuard
 from adapters.security.argon2_hasher import Argon2PasswordHasher
@@ -33,12 +33,13 @@ from adapters.sqlalchemy.probe import PROBE_TIMEOUT_SECONDS, SqlDatabaseProbe
 from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlOrderQueries, SqlUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system_clock import SystemClock
-from application.accounts import CreateAdmin, SetUserStatus
 from application.cart import AddToCart, RemoveFromCart, ViewCart
 from application.catalog import ChangeStock, CreateProduct, UpdateProduct
 from application.checkout import Checkout
 from application.demo_catalogue import LoadDemoCatalogue
-from application.identity import (
+from application.expire_pending_orders import ExpirePendingOrders
+from application.idempotent_checkout import IdempotentCheckout
+from application.own_account import (
     Authenticate,
     LogIn,
     LogOut,
@@ -46,11 +47,14 @@ from application.identity import (
     SessionIssuer,
     SignUp,
 )
-from application.payments import ExpirePendingOrders, SettlePayment
-from application.ports import PaymentProvider
-from application.queries import CatalogQueries
+from application.ports import CacheProbe, DatabaseProbe, PaymentProvider, WebhookVerifier
+from application.queries import CatalogQueries, OrderQueries, ShopWindow, UserQueries
 from application.rate_limits import LimitAuthAttempts
+from application.settle_payment import SettlePayment
+from application.shop_window import StoredShopWindow
+from application.staff_accounts import ChangeUserAccess, CreateAdmin
 from domain.limits import PurchaseLimits
+from entrypoints.provides import Provides
 from entrypoints.settings import AppEnv, PaymentProviderKind, Settings
 
 RATE_LIMIT_REDIS_TIME_LIMIT_SECONDS = 0.25
@@ -87,11 +91,12 @@ def _redis_guard(settings: Settings) -> RedisGuard:
     )
 
 
-def _cached_catalog(stored: CatalogQueries, settings: Settings) -> CatalogQueries:
-    """The public catalogue from memory for a couple of seconds, unless turned off (tests do)."""
+def _shop_window(catalog: CatalogQueries, settings: Settings) -> ShopWindow:
+    """The shop window from memory for a couple of seconds, unless turned off (tests do)."""
+    stored = StoredShopWindow(catalog)
     if settings.catalog_cache_seconds <= 0:
         return stored
-    return CachedCatalogQueries(
+    return CachedShopWindow(
         stored, fresh_for=settings.catalog_cache_seconds, wait_at_most=settings.db_timeout_seconds
     )
 
@@ -152,6 +157,9 @@ def _payment_provider(settings: Settings) -> PaymentProvider:
 
 
 class Container(containers.DeclarativeContainer):
+    """Providers annotated `Provides[...]` are what entrypoints may ask for, by type (see
+    entrypoints.provides): adding a use case is adding its provider here."""
+
     settings = providers.Dependency(instance_of=Settings)
 
     clock = providers.Singleton(SystemClock)
@@ -162,7 +170,7 @@ class Container(containers.DeclarativeContainer):
         sqlalchemy=providers.Factory(SqlUnitOfWork, engine),
         memory=providers.Factory(MemoryUnitOfWork, memory_store),
     )
-    database_probe = providers.Selector(
+    database_probe: Provides[DatabaseProbe] = providers.Selector(
         providers.Callable(_store_kind, settings),
         sqlalchemy=providers.Singleton(_database_probe, engine, settings),
         memory=providers.Singleton(MemoryDatabaseProbe),
@@ -176,12 +184,12 @@ class Container(containers.DeclarativeContainer):
         redis=redis_attempt_counter,
         memory=memory_attempt_counter,
     )
-    cache_probe = providers.Selector(
+    cache_probe: Provides[CacheProbe | None] = providers.Selector(
         providers.Callable(_counter_kind, settings),
         redis=redis_attempt_counter,
         memory=providers.Object(None),
     )
-    stored_catalog_queries = providers.Selector(
+    catalog_queries: Provides[CatalogQueries] = providers.Selector(
         providers.Callable(_store_kind, settings),
         sqlalchemy=providers.Singleton(
             SqlCatalogQueries,
@@ -190,19 +198,21 @@ class Container(containers.DeclarativeContainer):
         ),
         memory=providers.Singleton(MemoryCatalogQueries, memory_store),
     )
-    catalog_queries = providers.Singleton(_cached_catalog, stored_catalog_queries, settings)
-    order_queries = providers.Selector(
+    shop_window: Provides[ShopWindow] = providers.Singleton(_shop_window, catalog_queries, settings)
+    order_queries: Provides[OrderQueries] = providers.Selector(
         providers.Callable(_store_kind, settings),
         sqlalchemy=providers.Singleton(SqlOrderQueries, engine),
         memory=providers.Singleton(MemoryOrderQueries, memory_store),
     )
-    user_queries = providers.Selector(
+    user_queries: Provides[UserQueries] = providers.Selector(
         providers.Callable(_store_kind, settings),
         sqlalchemy=providers.Singleton(SqlUserQueries, engine),
         memory=providers.Singleton(MemoryUserQueries, memory_store),
     )
     payment_provider = providers.Singleton(_payment_provider, settings)
-    webhook_verifier = providers.Singleton(StripeWebhookVerifier, settings.provided.stripe_webhook_secret)
+    webhook_verifier: Provides[WebhookVerifier] = providers.Singleton(
+        StripeWebhookVerifier, settings.provided.stripe_webhook_secret
+    )
     password_hasher = providers.Resource(_password_hasher, settings)
     tokens = providers.Singleton(
         JwtTokenService,
@@ -216,9 +226,13 @@ class Container(containers.DeclarativeContainer):
         refresh_token_ttl=providers.Callable(_refresh_ttl, settings),
     )
 
-    sign_up = providers.Singleton(SignUp, uow=unit_of_work.provider, hasher=password_hasher, clock=clock)
-    log_in = providers.Singleton(LogIn, uow=unit_of_work.provider, hasher=password_hasher, sessions=sessions)
-    refresh_session = providers.Singleton(
+    sign_up: Provides[SignUp] = providers.Singleton(
+        SignUp, uow=unit_of_work.provider, hasher=password_hasher, clock=clock
+    )
+    log_in: Provides[LogIn] = providers.Singleton(
+        LogIn, uow=unit_of_work.provider, hasher=password_hasher, sessions=sessions
+    )
+    refresh_session: Provides[RefreshSession] = providers.Singleton(
         RefreshSession,
         uow=unit_of_work.provider,
         tokens=tokens,
@@ -226,29 +240,41 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         reuse_grace=providers.Callable(_refresh_reuse_grace, settings),
     )
-    log_out = providers.Singleton(LogOut, uow=unit_of_work.provider, tokens=tokens, clock=clock)
-    authenticate = providers.Singleton(Authenticate, users=user_queries, tokens=tokens)
-    create_admin = providers.Singleton(
+    log_out: Provides[LogOut] = providers.Singleton(
+        LogOut, uow=unit_of_work.provider, tokens=tokens, clock=clock
+    )
+    authenticate: Provides[Authenticate] = providers.Singleton(
+        Authenticate, users=user_queries, tokens=tokens
+    )
+    create_admin: Provides[CreateAdmin] = providers.Singleton(
         CreateAdmin, uow=unit_of_work.provider, hasher=password_hasher, clock=clock
     )
-    limit_auth_attempts = providers.Singleton(
+    limit_auth_attempts: Provides[LimitAuthAttempts] = providers.Singleton(
         LimitAuthAttempts,
         counter=attempt_counter,
         fallback=memory_attempt_counter,
         per_minute=settings.provided.auth_rate_limit,
     )
-    set_user_status = providers.Singleton(SetUserStatus, uow=unit_of_work.provider, clock=clock)
-    create_product = providers.Singleton(CreateProduct, uow=unit_of_work.provider, clock=clock)
-    update_product = providers.Singleton(UpdateProduct, uow=unit_of_work.provider)
-    change_stock = providers.Singleton(ChangeStock, uow=unit_of_work.provider)
-    load_demo_catalogue = providers.Singleton(LoadDemoCatalogue, uow=unit_of_work.provider, clock=clock)
-    view_cart = providers.Singleton(ViewCart, uow=unit_of_work.provider)
+    change_user_access: Provides[ChangeUserAccess] = providers.Singleton(
+        ChangeUserAccess, uow=unit_of_work.provider, clock=clock
+    )
+    create_product: Provides[CreateProduct] = providers.Singleton(
+        CreateProduct, uow=unit_of_work.provider, clock=clock
+    )
+    update_product: Provides[UpdateProduct] = providers.Singleton(UpdateProduct, uow=unit_of_work.provider)
+    change_stock: Provides[ChangeStock] = providers.Singleton(ChangeStock, uow=unit_of_work.provider)
+    load_demo_catalogue: Provides[LoadDemoCatalogue] = providers.Singleton(
+        LoadDemoCatalogue, uow=unit_of_work.provider, clock=clock
+    )
+    view_cart: Provides[ViewCart] = providers.Singleton(ViewCart, uow=unit_of_work.provider)
     purchase_limits = providers.Singleton(_purchase_limits, settings)
-    add_to_cart = providers.Singleton(
+    add_to_cart: Provides[AddToCart] = providers.Singleton(
         AddToCart, uow=unit_of_work.provider, clock=clock, limits=purchase_limits
     )
-    remove_from_cart = providers.Singleton(RemoveFromCart, uow=unit_of_work.provider, clock=clock)
-    checkout = providers.Singleton(
+    remove_from_cart: Provides[RemoveFromCart] = providers.Singleton(
+        RemoveFromCart, uow=unit_of_work.provider, clock=clock
+    )
+    checkout: Provides[Checkout] = providers.Singleton(
         Checkout,
         uow=unit_of_work.provider,
         provider=payment_provider,
@@ -256,10 +282,13 @@ class Container(containers.DeclarativeContainer):
         currency=settings.provided.currency,
         limits=purchase_limits,
     )
-    settle_payment = providers.Singleton(
+    idempotent_checkout: Provides[IdempotentCheckout] = providers.Singleton(
+        IdempotentCheckout, checkout=checkout, uow=unit_of_work.provider, clock=clock
+    )
+    settle_payment: Provides[SettlePayment] = providers.Singleton(
         SettlePayment, uow=unit_of_work.provider, provider=payment_provider, clock=clock
     )
-    expire_pending_orders = providers.Singleton(
+    expire_pending_orders: Provides[ExpirePendingOrders] = providers.Singleton(
         ExpirePendingOrders,
         uow=unit_of_work.provider,
         provider=payment_provider,

@@ -68,7 +68,7 @@ class Settings:
     db_pool_size: int = 20
     catalog_cache_seconds: int = 1
     """How long each worker keeps a public catalogue page fresh (as a response and as a query
-    result); a stale one is served for up to 10 s more while it reloads (see CachedCatalogQueries).
+    result); a stale one is served for up to 10 s more while it reloads (see CachedShopWindow).
     0 turns caching off."""
     catalog_count_cache_seconds: float = 5.0
     """How long an expensive product-page total may be reused (see CountCache); 0 turns it off."""

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from application.ports import IdempotencyRecord
+from application.idempotency import IdempotencyRecord
 from domain.cart import Cart
 from domain.catalog import Product
 from domain.identity import RefreshToken, User

@@ -3,15 +3,13 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from adapters.memory.repositories import (
-    MemoryCartRepository,
-    MemoryIdempotencyKeyRepository,
-    MemoryOrderRepository,
-    MemoryPaymentEventLog,
-    MemoryProductRepository,
-    MemoryRefreshTokenRepository,
-    MemoryUserRepository,
-)
+from adapters.memory.repositories.carts import MemoryCartRepository
+from adapters.memory.repositories.idempotency_keys import MemoryIdempotencyKeyRepository
+from adapters.memory.repositories.orders import MemoryOrderRepository
+from adapters.memory.repositories.payment_events import MemoryPaymentEventLog
+from adapters.memory.repositories.products import MemoryProductRepository
+from adapters.memory.repositories.refresh_tokens import MemoryRefreshTokenRepository
+from adapters.memory.repositories.users import MemoryUserRepository
 from adapters.memory.store import MemoryStore, Tables
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.count_cache import CountCache
 from adapters.sqlalchemy.engine import READ_ONLY, lost_the_database
-from adapters.sqlalchemy.repositories import SqlUserRepository, load_orders, product_from_row, user_from_row
+from adapters.sqlalchemy.rows import load_orders, product_from_row, user_from_row
 from adapters.sqlalchemy.tables import orders, products, users
 from application.errors import StoreUnavailable
 from application.queries import Page, PageRequest, ProductFilters, ProductSort, SearchTerms
@@ -195,4 +195,5 @@ class SqlUserQueries:
 
     async def get_user(self, user_id: int) -> User | None:
         async with read_connection(self._engine) as conn:
-            return await SqlUserRepository(conn).get(user_id)
+            row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
+        return user_from_row(row) if row else None

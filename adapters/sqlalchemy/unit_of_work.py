@@ -7,15 +7,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.engine import UNREACHABLE, lost_the_database
-from adapters.sqlalchemy.repositories import (
-    SqlCartRepository,
-    SqlIdempotencyKeyRepository,
-    SqlOrderRepository,
-    SqlPaymentEventLog,
-    SqlProductRepository,
-    SqlRefreshTokenRepository,
-    SqlUserRepository,
-)
+from adapters.sqlalchemy.repositories.carts import SqlCartRepository
+from adapters.sqlalchemy.repositories.idempotency_keys import SqlIdempotencyKeyRepository
+from adapters.sqlalchemy.repositories.orders import SqlOrderRepository
+from adapters.sqlalchemy.repositories.payment_events import SqlPaymentEventLog
+from adapters.sqlalchemy.repositories.products import SqlProductRepository
+from adapters.sqlalchemy.repositories.refresh_tokens import SqlRefreshTokenRepository
+from adapters.sqlalchemy.repositories.users import SqlUserRepository
 from application.errors import StoreUnavailable
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Router, get, patch, post
-from litestar.di import NamedDependency
+from litestar import Controller, Router, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
-from application.accounts import SetUserStatus
 from application.catalog import ChangeStock, CreateProduct, NewProduct, ProductChanges, UpdateProduct
 from application.queries import (
     DEFAULT_PAGE_SIZE,
@@ -19,9 +17,10 @@ from application.queries import (
     ProductSort,
     UserQueries,
 )
-from domain.identity import Role, User
+from application.staff_accounts import ChangeUserAccess
+from domain.identity import Role
 from entrypoints.http.bodies import StrictBody
-from entrypoints.http.catalog import product_page
+from entrypoints.http.dependencies import Inject
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.parameters import (
     MAX_ID,
@@ -33,8 +32,10 @@ from entrypoints.http.parameters import (
     Offset,
     SeriesFilter,
     Sort,
+    StatusFilter,
 )
 from entrypoints.http.problems import problems
+from entrypoints.http.schemas import given
 from entrypoints.http.schemas.accounts import UpdateUserRequest, UserPage
 from entrypoints.http.schemas.catalog import (
     CreateProductRequest,
@@ -42,12 +43,10 @@ from entrypoints.http.schemas.catalog import (
     ProductResponse,
     StockChangeRequest,
     UpdateProductRequest,
-    given,
 )
 from entrypoints.http.schemas.identity import UserResponse
 from entrypoints.http.schemas.shopping import OrderPage
-from entrypoints.http.security import admin_only
-from entrypoints.http.shopping import StatusFilter, order_page
+from entrypoints.http.security import Caller, admin_only
 
 GUARDED = (401, 403)
 
@@ -57,7 +56,7 @@ class AdminProductController(Controller):
 
     @post("/", status_code=201, responses=problems(400, *GUARDED), dto=StrictBody[CreateProductRequest])
     async def create(
-        self, data: JSONBody[CreateProductRequest], create_product: NamedDependency[CreateProduct]
+        self, data: JSONBody[CreateProductRequest], create_product: Inject[CreateProduct]
     ) -> ProductResponse:
         """Add a book to the catalogue, on sale at once."""
         product = await create_product(
@@ -75,7 +74,7 @@ class AdminProductController(Controller):
     async def list_products(
         self,
         *,
-        stored_catalog_queries: NamedDependency[CatalogQueries],
+        catalog_queries: Inject[CatalogQueries],
         series: SeriesFilter = None,
         author: Author = None,
         min_price_cents: Cents = None,
@@ -96,14 +95,14 @@ class AdminProductController(Controller):
             is_active=is_active,
         )
         page = PageRequest(limit=limit, offset=offset)
-        return product_page(await stored_catalog_queries.list_products(filters, sort, page))
+        return ProductPage.of(await catalog_queries.list_products(filters, sort, page))
 
     @patch("/{product_id:int}", responses=problems(400, *GUARDED, 404), dto=StrictBody[UpdateProductRequest])
     async def update(
         self,
         product_id: Id,
         data: JSONBody[UpdateProductRequest],
-        update_product: NamedDependency[UpdateProduct],
+        update_product: Inject[UpdateProduct],
     ) -> ProductResponse:
         """Revise details, withdraw from sale (`is_active: false`) or restore. Not stock."""
         changes = ProductChanges(
@@ -121,7 +120,7 @@ class AdminProductController(Controller):
         dto=StrictBody[StockChangeRequest],
     )
     async def change_stock(
-        self, product_id: Id, data: JSONBody[StockChangeRequest], change_stock: NamedDependency[ChangeStock]
+        self, product_id: Id, data: JSONBody[StockChangeRequest], change_stock: Inject[ChangeStock]
     ) -> ProductResponse:
         """Set stock (`stock`) or move it atomically (`delta`); never below zero (409)."""
         product = await change_stock(product_id, stock=given(data.stock), delta=given(data.delta))
@@ -134,7 +133,7 @@ class AdminOrderController(Controller):
     @get("/", responses=problems(400, *GUARDED))
     async def list_orders(
         self,
-        order_queries: NamedDependency[OrderQueries],
+        order_queries: Inject[OrderQueries],
         status: StatusFilter = None,
         user_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
@@ -142,7 +141,7 @@ class AdminOrderController(Controller):
     ) -> OrderPage:
         """Every order, newest first; filter by status or customer."""
         page = PageRequest(limit=limit, offset=offset)
-        return order_page(await order_queries.list_orders(page, user_id=user_id, status=status))
+        return OrderPage.of(await order_queries.list_orders(page, user_id=user_id, status=status))
 
 
 class AdminUserController(Controller):
@@ -151,27 +150,22 @@ class AdminUserController(Controller):
     @get("/", responses=problems(400, *GUARDED))
     async def list_users(
         self,
-        user_queries: NamedDependency[UserQueries],
+        user_queries: Inject[UserQueries],
         is_active: Flag = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
     ) -> UserPage:
         """Accounts by id."""
-        found = await user_queries.list_users(PageRequest(limit=limit, offset=offset), is_active=is_active)
-        return UserPage(
-            items=[UserResponse.of(user) for user in found.items],
-            total=found.total,
-            limit=found.limit,
-            offset=found.offset,
-        )
+        page = PageRequest(limit=limit, offset=offset)
+        return UserPage.of(await user_queries.list_users(page, is_active=is_active))
 
     @patch("/{user_id:int}", responses=problems(400, *GUARDED, 404, 409), dto=StrictBody[UpdateUserRequest])
     async def update(
         self,
-        request: Request[User, str, Any],
+        request: Caller,
         user_id: Id,
         data: JSONBody[UpdateUserRequest],
-        set_user_status: NamedDependency[SetUserStatus],
+        change_user_access: Inject[ChangeUserAccess],
     ) -> UserResponse:
         """Activate, deactivate or change the role. Not yourself (409 `conflict`).
 
@@ -179,7 +173,7 @@ class AdminUserController(Controller):
         access tokens issued before the change are refused (401). A field set to the value it
         already has changes nothing and ends nothing."""
         role = given(data.role)
-        user = await set_user_status(
+        user = await change_user_access(
             request.user, user_id, is_active=given(data.is_active), role=Role(role) if role else None
         )
         return UserResponse.of(user)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, get, post
 from litestar.params import JSONBody
 
-from application.identity import LogIn, LogOut, RefreshSession, SignUp
-from domain.identity import User
+from application.own_account import LogIn, LogOut, RefreshSession, SignUp
 from entrypoints.http.bodies import StrictBody
+from entrypoints.http.dependencies import Inject
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.problems import problems
 from entrypoints.http.schemas.identity import (
@@ -20,7 +17,7 @@ from entrypoints.http.schemas.identity import (
     TokenPairResponse,
     UserResponse,
 )
-from entrypoints.http.security import PUBLIC, limit_auth_attempts
+from entrypoints.http.security import PUBLIC, Caller, limit_auth_attempts
 
 
 class AuthController(Controller):
@@ -35,7 +32,7 @@ class AuthController(Controller):
         responses=problems(400, 409, 429),
         dto=StrictBody[SignupRequest],
     )
-    async def signup(self, data: JSONBody[SignupRequest], sign_up: NamedDependency[SignUp]) -> UserResponse:
+    async def signup(self, data: JSONBody[SignupRequest], sign_up: Inject[SignUp]) -> UserResponse:
         """Open an account. New accounts are always active USERs. The email is NFKC-normalised,
         trimmed and lower-cased; one holding a control or invisible formatting character
         (bidirectional overrides, zero-width characters) is refused (400)."""
@@ -49,7 +46,7 @@ class AuthController(Controller):
         responses=problems(400, 401, 403, 429),
         dto=StrictBody[LoginRequest],
     )
-    async def login(self, data: JSONBody[LoginRequest], log_in: NamedDependency[LogIn]) -> TokenPairResponse:
+    async def login(self, data: JSONBody[LoginRequest], log_in: Inject[LogIn]) -> TokenPairResponse:
         """Trade email and password for an access token and a refresh token."""
         return TokenPairResponse.of(await log_in(data.email, data.password))
 
@@ -61,7 +58,7 @@ class AuthController(Controller):
         dto=StrictBody[RefreshTokenRequest],
     )
     async def refresh(
-        self, data: JSONBody[RefreshTokenRequest], refresh_session: NamedDependency[RefreshSession]
+        self, data: JSONBody[RefreshTokenRequest], refresh_session: Inject[RefreshSession]
     ) -> TokenPairResponse:
         """Rotate: the presented refresh token is revoked and a new pair issued. Presenting a revoked
         token again revokes every refresh token of its user — unless it comes within
@@ -76,11 +73,11 @@ class AuthController(Controller):
         responses=problems(400, 401),
         dto=StrictBody[RefreshTokenRequest],
     )
-    async def logout(self, data: JSONBody[RefreshTokenRequest], log_out: NamedDependency[LogOut]) -> None:
+    async def logout(self, data: JSONBody[RefreshTokenRequest], log_out: Inject[LogOut]) -> None:
         """Revoke the refresh token. Logging out twice is fine."""
         await log_out(data.refresh_token)
 
     @get("/me", security=BEARER, responses=problems(401, 403))
-    async def me(self, request: Request[User, str, Any]) -> UserResponse:
+    async def me(self, request: Caller) -> UserResponse:
         """The caller's account."""
         return UserResponse.of(request.user)

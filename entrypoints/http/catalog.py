@@ -5,20 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from application.errors import NotFound
 from application.queries import (
     DEFAULT_PAGE_SIZE,
-    CatalogQueries,
-    Page,
     PageRequest,
     ProductFilters,
     ProductSort,
     SearchTerms,
+    ShopWindow,
 )
-from domain.catalog import Product
+from entrypoints.http.dependencies import Inject
 from entrypoints.http.parameters import (
     Author,
     Cents,
@@ -34,19 +32,10 @@ from entrypoints.http.schemas.catalog import ProductPage, ProductResponse
 from entrypoints.http.security import PUBLIC
 
 
-def product_page(page: Page[Product]) -> ProductPage:
-    return ProductPage(
-        items=[ProductResponse.of(product) for product in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
-
-
 class CatalogController(Controller):
     """Public. With CATALOG_CACHE_SECONDS set, answered from each worker's memory, as finished
     responses (entrypoints.http.response_cache) in front of cached query results
-    (adapters.caching.catalog): a page is normally a second or two old, and up to about 12 s while
+    (adapters.caching.shop_window): a page is normally a second or two old, and up to about 12 s while
     the database is slow (the last good page is served meanwhile)."""
 
     path = "/products"
@@ -57,7 +46,7 @@ class CatalogController(Controller):
     async def list_products(
         self,
         *,
-        catalog_queries: NamedDependency[CatalogQueries],
+        shop_window: Inject[ShopWindow],
         series: SeriesFilter = None,
         author: Author = None,
         min_price_cents: Cents = None,
@@ -74,15 +63,14 @@ class CatalogController(Controller):
             min_price_cents=min_price_cents,
             max_price_cents=max_price_cents,
             in_stock=in_stock,
-            is_active=True,
         )
         page = PageRequest(limit=limit, offset=offset)
-        return product_page(await catalog_queries.list_products(filters, sort, page))
+        return ProductPage.of(await shop_window.products_on_sale(filters, sort, page))
 
     @get("/search", responses=problems(400), cache=True)
     async def search(
         self,
-        catalog_queries: NamedDependency[CatalogQueries],
+        shop_window: Inject[ShopWindow],
         q: Annotated[
             str,
             QueryParameter(
@@ -97,12 +85,12 @@ class CatalogController(Controller):
     ) -> ProductPage:
         """Search the products on sale by title and author."""
         page = PageRequest(limit=limit, offset=offset)
-        return product_page(await catalog_queries.search_products(SearchTerms.parse(q), page, series=series))
+        return ProductPage.of(await shop_window.search_on_sale(SearchTerms.parse(q), page, series=series))
 
     @get("/{product_id:int}", responses=problems(400, 404), cache=True)
-    async def show(self, catalog_queries: NamedDependency[CatalogQueries], product_id: Id) -> ProductResponse:
+    async def show(self, shop_window: Inject[ShopWindow], product_id: Id) -> ProductResponse:
         """One product on sale; a product withdrawn from sale is not found."""
-        product = await catalog_queries.get_active_product(product_id)
+        product = await shop_window.product_on_sale(product_id)
         if product is None:
             raise NotFound("product", product_id)
         return ProductResponse.of(product)

@@ -5,10 +5,10 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Response, get
-from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
 from application.ports import CacheProbe, DatabaseProbe
+from entrypoints.http.dependencies import Inject
 from entrypoints.http.problems import problems
 from entrypoints.http.security import PUBLIC
 
@@ -55,7 +55,7 @@ class Health(msgspec.Struct, omit_defaults=True):
     },
 )
 async def health(
-    database_probe: NamedDependency[DatabaseProbe], cache_probe: NamedDependency[CacheProbe | None]
+    database_probe: Inject[DatabaseProbe], cache_probe: Inject[CacheProbe | None]
 ) -> Response[Health]:
     """Readiness: 200 when the database answers (whatever the cache does), 503 when it does not,
     within about two seconds either way. With REDIS_URL set, `cache` tells whether Redis answers."""

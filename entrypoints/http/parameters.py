@@ -12,6 +12,7 @@ from litestar.params import PathParameter, QueryParameter
 
 from application.queries import MAX_PAGE_SIZE, ProductSort
 from domain.catalog import AUTHOR_MAX_LENGTH, Series
+from domain.ordering import OrderStatus
 from domain.values import MAX_INT32
 
 MAX_ID = 2**53 - 1
@@ -22,6 +23,7 @@ Cents = Annotated[int | None, QueryParameter(ge=0, le=MAX_INT32, description="In
 SeriesFilter = Annotated[Series | None, QueryParameter()]
 Flag = Annotated[bool | None, QueryParameter()]
 Sort = Annotated[ProductSort, QueryParameter(description="Ties are always broken by id.")]
+StatusFilter = Annotated[OrderStatus | None, QueryParameter()]
 
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)]

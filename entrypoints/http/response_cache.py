@@ -2,7 +2,7 @@
 
 Measured with py-spy and wrk: answering a cached catalogue page through the handler (parameters,
 dependency, conversion, encoding) reaches about 43% of a bare Litestar endpoint's throughput;
-answering it as stored bytes, about 60%. Behind this sits adapters.caching.catalog, which loads
+answering it as stored bytes, about 60%. Behind this sits adapters.caching.shop_window, which loads
 each page once at a time and serves a stale one while reloading, so when these responses expire
 under load nothing stampedes to the database. Only the public catalogue routes are cached."""
 

@@ -11,9 +11,13 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import ASGIApp
 
 from application.errors import Forbidden, InvalidAccessToken
-from application.identity import Authenticate
+from application.own_account import Authenticate
 from application.rate_limits import LimitAuthAttempts
 from domain.identity import User
+from entrypoints.http.dependencies import UsingDependency
+
+Caller = Request[User, str, Any]
+"""The request of a route behind authentication: `request.user` is the caller, as stored now."""
 
 PUBLIC = "public"
 """Opt key: `opt={PUBLIC: True}` on a handler, controller or router lets it be called without a token."""
@@ -38,6 +42,12 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=user, auth=token)
 
 
+def caller_id(request: Caller) -> int:
+    if request.user.id is None:
+        raise ValueError("an authenticated user always has an id")
+    return request.user.id
+
+
 def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard for every /admin route (set on the admin router, so no handler can forget it).
 
@@ -52,13 +62,11 @@ def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandl
         raise Forbidden()
 
 
-AUTH_ATTEMPT_LIMITER = "limit_auth_attempts"
-"""App state key under which create_app puts the LimitAuthAttempts use case."""
-
-
-async def limit_auth_attempts(request: Request[Any, Any, Any]) -> None:
-    """before_request hook of /auth/login and /auth/signup (and of any route that should draw on
-    the same allowance, such as the password-reset routes): counted before the body is even read,
-    so malformed attempts count too. Keyed on the peer address (X-Forwarded-For is not trusted)."""
-    limiter: LimitAuthAttempts = request.app.state[AUTH_ATTEMPT_LIMITER]
+async def _limit(limiter: LimitAuthAttempts, request: Request[Any, Any, Any]) -> None:
     await limiter(request.client.host if request.client else "unknown")
+
+
+limit_auth_attempts = UsingDependency(LimitAuthAttempts, _limit)
+"""before_request hook of /auth/login and /auth/signup (and of any route that should draw on the
+same allowance, such as the password-reset routes): counted before the body is even read, so
+malformed attempts count too. Keyed on the peer address (X-Forwarded-For is not trusted)."""

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
-from litestar.params import HeaderParameter, JSONBody, QueryParameter
+from litestar import Controller, get, post
+from litestar.params import HeaderParameter, JSONBody
 
 from application.cart import AddToCart, RemoveFromCart, ViewCart
-from application.checkout import Checkout
 from application.errors import NotFound
-from application.queries import DEFAULT_PAGE_SIZE, OrderQueries, Page, PageRequest
-from domain.identity import User
-from domain.ordering import Order, OrderStatus
+from application.idempotent_checkout import IdempotentCheckout
+from application.queries import DEFAULT_PAGE_SIZE, OrderQueries, PageRequest
 from entrypoints.http.bodies import OptionalStrictBody, StrictBody
+from entrypoints.http.dependencies import Inject
 from entrypoints.http.openapi import BEARER, OptionalBodyOperation
-from entrypoints.http.parameters import Id, Limit, Offset
+from entrypoints.http.parameters import Id, Limit, Offset, StatusFilter
 from entrypoints.http.problems import problems
-from entrypoints.http.schemas.catalog import given
+from entrypoints.http.schemas import given
 from entrypoints.http.schemas.shopping import (
     AddToCartRequest,
     CartResponse,
@@ -28,25 +26,9 @@ from entrypoints.http.schemas.shopping import (
     OrderResponse,
     RemoveFromCartRequest,
 )
+from entrypoints.http.security import Caller, caller_id
 
-Caller = Request[User, str, Any]
-StatusFilter = Annotated[OrderStatus | None, QueryParameter()]
 SIGNED_IN = (401, 403)
-
-
-def _user_id(request: Caller) -> int:
-    if request.user.id is None:
-        raise ValueError("an authenticated user always has an id")
-    return request.user.id
-
-
-def order_page(page: Page[Order]) -> OrderPage:
-    return OrderPage(
-        items=[OrderResponse.of(order) for order in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
 
 
 class CartController(Controller):
@@ -55,10 +37,10 @@ class CartController(Controller):
     security = BEARER
 
     @get("/", responses=problems(*SIGNED_IN))
-    async def show(self, request: Caller, view_cart: NamedDependency[ViewCart]) -> CartResponse:
+    async def show(self, request: Caller, view_cart: Inject[ViewCart]) -> CartResponse:
         """The caller's cart at today's prices; `available` is false for a line that can no longer
         be bought as it is."""
-        return CartResponse.of(await view_cart(_user_id(request)))
+        return CartResponse.of(await view_cart(caller_id(request)))
 
     @post(
         "/add",
@@ -67,11 +49,11 @@ class CartController(Controller):
         responses=problems(400, *SIGNED_IN, 404, 409),
     )
     async def add(
-        self, request: Caller, data: JSONBody[AddToCartRequest], add_to_cart: NamedDependency[AddToCart]
+        self, request: Caller, data: JSONBody[AddToCartRequest], add_to_cart: Inject[AddToCart]
     ) -> CartResponse:
         """Add to a product's line; never above the stock (409, cart unchanged), nor above
         MAX_QUANTITY_PER_LINE (default 10) on the line (400 naming `quantity`, cart unchanged)."""
-        return CartResponse.of(await add_to_cart(_user_id(request), data.product_id, data.quantity))
+        return CartResponse.of(await add_to_cart(caller_id(request), data.product_id, data.quantity))
 
     @post(
         "/remove",
@@ -83,10 +65,10 @@ class CartController(Controller):
         self,
         request: Caller,
         data: JSONBody[RemoveFromCartRequest],
-        remove_from_cart: NamedDependency[RemoveFromCart],
+        remove_from_cart: Inject[RemoveFromCart],
     ) -> CartResponse:
         """Take a line out, or some of it."""
-        view = await remove_from_cart(_user_id(request), data.product_id, given(data.quantity))
+        view = await remove_from_cart(caller_id(request), data.product_id, given(data.quantity))
         return CartResponse.of(view)
 
 
@@ -105,7 +87,7 @@ class CheckoutController(Controller):
     async def checkout(
         self,
         request: Caller,
-        checkout: NamedDependency[Checkout],
+        idempotent_checkout: Inject[IdempotentCheckout],
         data: JSONBody[CheckoutRequest | None] = None,
         idempotency_key: Annotated[
             IdempotencyKey | None,
@@ -123,7 +105,7 @@ class CheckoutController(Controller):
         changed: 409 `too_many_pending_orders` while the caller holds MAX_PENDING_ORDERS_PER_USER
         (default 2) unpaid orders, 400 for a line above MAX_QUANTITY_PER_LINE (default 10)."""
         payment_method = None if data is None else given(data.payment_method_id)
-        result = await checkout(_user_id(request), payment_method, idempotency_key)
+        result = await idempotent_checkout(caller_id(request), payment_method, idempotency_key)
         return OrderResponse.of(result.order, result.client_secret)
 
 
@@ -136,21 +118,19 @@ class OrderController(Controller):
     async def mine(
         self,
         request: Caller,
-        order_queries: NamedDependency[OrderQueries],
+        order_queries: Inject[OrderQueries],
         status: StatusFilter = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
     ) -> OrderPage:
         """The caller's orders, newest first."""
         page = PageRequest(limit=limit, offset=offset)
-        return order_page(await order_queries.list_orders(page, user_id=_user_id(request), status=status))
+        return OrderPage.of(await order_queries.list_orders(page, user_id=caller_id(request), status=status))
 
     @get("/{order_id:int}", responses=problems(400, *SIGNED_IN, 404))
-    async def show(
-        self, request: Caller, order_id: Id, order_queries: NamedDependency[OrderQueries]
-    ) -> OrderResponse:
+    async def show(self, request: Caller, order_id: Id, order_queries: Inject[OrderQueries]) -> OrderResponse:
         """One of the caller's orders; anyone else's is not found."""
         order = await order_queries.get_order(order_id)
-        if order is None or order.user_id != _user_id(request):
+        if order is None or order.user_id != caller_id(request):
             raise NotFound("order", order_id)
         return OrderResponse.of(order)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, post
-from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
-from application.payments import SettlePayment
 from application.ports import WebhookVerifier
+from application.settle_payment import SettlePayment
+from entrypoints.http.dependencies import Inject
 from entrypoints.http.problems import problems
 from entrypoints.http.schemas.shopping import WebhookReceipt
 from entrypoints.http.security import PUBLIC
@@ -31,8 +31,8 @@ MAX_WEBHOOK_BODY_BYTES = 512 * 1024
 )
 async def stripe_webhook(
     request: Request[Any, Any, Any],
-    webhook_verifier: NamedDependency[WebhookVerifier],
-    settle_payment: NamedDependency[SettlePayment],
+    webhook_verifier: Inject[WebhookVerifier],
+    settle_payment: Inject[SettlePayment],
 ) -> WebhookReceipt:
     """The raw body (up to 512 KiB) is verified against `Stripe-Signature` (v1; its timestamp at
     most 300 s in the past or in the future); a bad or missing signature is 400. Each event is

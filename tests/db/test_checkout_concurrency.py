@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.payments.test_provider import BuiltInTestPaymentProvider
+from adapters.payments.builtin_provider import BuiltInTestPaymentProvider
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.checkout import CheckoutResult
 from application.errors import IdempotencyKeyReused, PaymentUnavailable
-from application.payments import ExpirePendingOrders, Settlement, SettlePayment
+from application.expire_pending_orders import ExpirePendingOrders
 from application.ports import (
     ChargeOutcome,
     ChargeRequest,
@@ -26,6 +26,7 @@ from application.ports import (
     RefundResult,
     UnitOfWork,
 )
+from application.settle_payment import Settlement, SettlePayment
 from domain.limits import PurchaseLimits
 from domain.ordering import Order, OrderStatus
 from tests.fakes import FrozenClock

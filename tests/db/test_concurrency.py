@@ -15,7 +15,7 @@ from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.catalog import ChangeStock
 from application.errors import EmailTaken, InvalidRefreshToken
-from application.identity import LogIn, RefreshSession, SessionIssuer, SignUp, TokenPair
+from application.own_account import LogIn, RefreshSession, SessionIssuer, SignUp, TokenPair
 from application.ports import UnitOfWork
 from domain.catalog import Product, Series
 from domain.errors import InsufficientStock

@@ -187,7 +187,7 @@ async def _pending_order(env: dict[str, str]) -> int:
         user = await container.sign_up()("buyer@example.com", "correct horse")
         assert user.id is not None
         await container.add_to_cart()(user.id, 1, 2)
-        result = await container.checkout()(user.id, None, None)
+        result = await container.idempotent_checkout()(user.id, None, None)
         assert result.order.status.value == "PENDING"
         return result.order.id or 0
     finally:

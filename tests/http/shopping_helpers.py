@@ -12,7 +12,7 @@ from typing import Any
 from httpx import Response
 from litestar.testing.transport import TestClientTransport
 
-from adapters.payments.test_provider import BuiltInTestPaymentProvider
+from adapters.payments.builtin_provider import BuiltInTestPaymentProvider
 from entrypoints.container import Container
 from tests.http.catalog_helpers import Client, Json, admin_product, book, create_product, get_page, make_admin
 from tests.http.conftest import Session, bearer, media_type, signup_and_login

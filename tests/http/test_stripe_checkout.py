@@ -12,7 +12,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from application.payments import ExpirePendingOrders
+from application.expire_pending_orders import ExpirePendingOrders
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import PaymentProviderKind

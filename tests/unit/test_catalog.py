@@ -166,7 +166,7 @@ def test_adjust_stock_refuses_to_exceed_max_int32() -> None:
     with pytest.raises(InvalidValue) as refused:
         product.adjust_stock(2)
 
-    assert refused.value.field == "stock"
+    assert refused.value.field == "delta"
     assert product.stock == MAX_INT32 - 1
 
 

@@ -10,7 +10,7 @@ import pytest
 from domain.cart import Cart
 from domain.catalog import Product
 from domain.errors import CartEmpty, InsufficientStock, InvalidTransition, InvalidValue, ProductUnavailable
-from domain.ordering import Order, OrderItem, OrderStatus
+from domain.ordering import Order, OrderItem, OrderStatus, PaymentOutcome, Settled
 from tests.unit.builders import LIMITS, NOW, make_product
 
 LATER = NOW + timedelta(minutes=5)
@@ -268,3 +268,50 @@ def test_an_order_never_holds_more_refunded_than_its_total(refunded: int) -> Non
 
     with pytest.raises(InvalidValue):
         dataclasses.replace(order, refunded_cents=refunded)
+
+
+# --- settling: what a payment outcome does to an order ---------------------------------------------
+
+R, X, A = PaymentOutcome.RECEIVED, PaymentOutcome.REFUSED, PaymentOutcome.AWAITED
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome", "settled", "after"),
+    [
+        (OrderStatus.PENDING, R, Settled.PAID, OrderStatus.PAID),
+        (OrderStatus.PENDING, X, Settled.FAILED, OrderStatus.FAILED),
+        (OrderStatus.PENDING, A, Settled.AWAITING, OrderStatus.PENDING),
+        (OrderStatus.PAID, R, Settled.ALREADY_FINAL, OrderStatus.PAID),
+        (OrderStatus.PAID, X, Settled.ALREADY_FINAL, OrderStatus.PAID),
+        (OrderStatus.PAID, A, Settled.ALREADY_FINAL, OrderStatus.PAID),
+        (OrderStatus.FAILED, R, Settled.REFUND_DUE, OrderStatus.FAILED),
+        (OrderStatus.FAILED, X, Settled.ALREADY_FINAL, OrderStatus.FAILED),
+        (OrderStatus.FAILED, A, Settled.ALREADY_FINAL, OrderStatus.FAILED),
+    ],
+)
+def test_only_a_pending_order_moves_and_money_for_a_failed_one_is_given_back(
+    status: OrderStatus, outcome: PaymentOutcome, settled: Settled, after: OrderStatus
+) -> None:
+    order = dataclasses.replace(placed(), status=status)
+
+    assert order.settle(outcome, LATER) is settled
+
+    assert order.status is after
+    assert order.updated_at == (LATER if after is not status else NOW)
+
+
+def test_a_failed_order_refunded_in_full_takes_no_more_money_back() -> None:
+    order = dataclasses.replace(placed(), status=OrderStatus.FAILED)
+    order.record_refund(order.total_amount_cents, LATER)
+
+    assert order.settle(PaymentOutcome.RECEIVED, LATER) is Settled.ALREADY_FINAL
+
+
+def test_the_first_payment_intent_named_is_the_orders_payment() -> None:
+    order = placed()
+
+    order.link_payment(None)
+    order.link_payment("pi_1")
+    order.link_payment("pi_2")
+
+    assert order.payment_intent_id == "pi_1"

@@ -6,13 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.payments.test_provider import BuiltInTestPaymentProvider
+from adapters.payments.builtin_provider import BuiltInTestPaymentProvider
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_tokens import JwtTokenService
-from application.accounts import CreateAdmin
 from application.cart import AddToCart, RemoveFromCart, ViewCart
 from application.checkout import Checkout
-from application.identity import (
+from application.expire_pending_orders import ExpirePendingOrders
+from application.idempotent_checkout import IdempotentCheckout
+from application.own_account import (
     Authenticate,
     LogIn,
     LogOut,
@@ -20,8 +21,9 @@ from application.identity import (
     SessionIssuer,
     SignUp,
 )
-from application.payments import ExpirePendingOrders, SettlePayment
 from application.ports import PaymentProvider, UnitOfWorkFactory
+from application.settle_payment import SettlePayment
+from application.staff_accounts import CreateAdmin
 from domain.catalog import Product, Series
 from domain.identity import User
 from domain.limits import PurchaseLimits
@@ -101,7 +103,7 @@ class Shop:
     view_cart: ViewCart
     add_to_cart: AddToCart
     remove_from_cart: RemoveFromCart
-    checkout: Checkout
+    checkout: IdempotentCheckout
     settle: SettlePayment
     expire: ExpirePendingOrders
 
@@ -159,7 +161,7 @@ def make_shop(
         view_cart=ViewCart(uow),
         add_to_cart=AddToCart(uow, clock, limits),
         remove_from_cart=RemoveFromCart(uow, clock),
-        checkout=Checkout(uow, provider, clock, "usd", limits),
+        checkout=IdempotentCheckout(Checkout(uow, provider, clock, "usd", limits), uow, clock),
         settle=SettlePayment(uow, provider, clock),
         expire=ExpirePendingOrders(uow, provider, clock, TIME_TO_PAY),
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from application.catalog import ChangeStock, ProductChanges, UpdateProduct
-from application.checkout import ABANDONED_AFTER, provider_idempotency_key
+from application.checkout import provider_idempotency_key
 from application.errors import IdempotencyKeyReused, NotFound, PaymentDeclined, PaymentUnavailable
-from application.ports import ChargeOutcome, IdempotencyState, UnitOfWorkFactory
+from application.idempotency import ABANDONED_AFTER, IdempotencyState
+from application.ports import ChargeOutcome, UnitOfWorkFactory
 from domain.errors import AccountInactive, CartEmpty, InsufficientStock, InvalidValue, ProductUnavailable
 from domain.ordering import OrderStatus
 from tests.fakes import FrozenClock, ScriptedPaymentProvider

@@ -21,7 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
-from adapters.payments.test_provider import BuiltInTestPaymentProvider
+from adapters.payments.builtin_provider import BuiltInTestPaymentProvider
 from application.catalog import ChangeStock, ProductChanges, UpdateProduct
 from application.errors import ApplicationError, PaymentDeclined
 from application.ports import PaymentEvent, PaymentEventKind, UnitOfWork

@@ -8,9 +8,9 @@ import logging
 
 import pytest
 
-from adapters.payments.test_provider import BuiltInTestPaymentProvider
+from adapters.payments.builtin_provider import BuiltInTestPaymentProvider
 from application.errors import PaymentUnavailable
-from application.payments import ExpirePendingOrders
+from application.expire_pending_orders import ExpirePendingOrders
 from application.ports import ChargeOutcome, IntentState, PaymentIntentStatus, UnitOfWorkFactory
 from domain.ordering import Order, OrderStatus
 from tests.fakes import FrozenClock, LockCheckingProvider, ScriptedPaymentProvider

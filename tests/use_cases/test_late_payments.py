@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.payments.test_provider import BuiltInTestPaymentProvider
+from adapters.payments.builtin_provider import BuiltInTestPaymentProvider
 from application.errors import PaymentDeclined, PaymentUnavailable, RefundUnavailable
-from application.payments import Settlement, late_payment_refund_key
 from application.ports import (
     ChargeOutcome,
     PaymentEvent,
@@ -15,6 +14,7 @@ from application.ports import (
     RefundOutcome,
     UnitOfWorkFactory,
 )
+from application.settle_payment import Settlement, late_payment_refund_key
 from domain.ordering import Order, OrderStatus
 from tests.fakes import FrozenClock, LockCheckingProvider, ScriptedPaymentProvider
 from tests.use_cases.conftest import TIME_TO_PAY, Shop, make_shop

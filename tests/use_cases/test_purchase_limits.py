@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.payments.test_provider import BuiltInTestPaymentProvider
+from adapters.payments.builtin_provider import BuiltInTestPaymentProvider
 from application.errors import PaymentDeclined
 from application.ports import UnitOfWorkFactory
 from domain.errors import QuantityAboveLimit, TooManyPendingOrders

@@ -3,15 +3,19 @@ only when all of these pass against it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from application.errors import EmailTaken
-from application.ports import CheckoutOutcomeKind, IdempotencyState, UnitOfWorkFactory
+from application.idempotency import CheckoutOutcomeKind, IdempotencyState
+from application.ports import UnitOfWorkFactory
 from domain.catalog import Product, Series
+from domain.errors import DomainError
 from domain.identity import RefreshToken, User
 from domain.ordering import Order, OrderItem, OrderStatus
+from domain.values import MAX_INT32
 from tests.unit.builders import LIMITS
 
 NOW = datetime(2026, 11, 24, 6, 30, tzinfo=UTC)
@@ -204,6 +208,57 @@ async def test_adjust_stock_moves_both_ways_but_never_below_zero(uow: UnitOfWork
     assert lowered is not None
     assert lowered.stock == 0
     assert missing is None
+
+
+STOCK_MOVES = [
+    # (stock, on sale, the rule, the store's copy of it, amount)
+    (3, True, Product.withdraw, "withdraw_stock", 2),
+    (3, True, Product.withdraw, "withdraw_stock", 3),
+    (3, True, Product.withdraw, "withdraw_stock", 4),
+    (3, False, Product.withdraw, "withdraw_stock", 1),
+    (3, True, Product.adjust_stock, "adjust_stock", 5),
+    (3, True, Product.adjust_stock, "adjust_stock", -3),
+    (3, True, Product.adjust_stock, "adjust_stock", -4),
+    (3, False, Product.adjust_stock, "adjust_stock", -1),
+    (MAX_INT32 - 1, True, Product.adjust_stock, "adjust_stock", 1),
+    (MAX_INT32 - 1, True, Product.adjust_stock, "adjust_stock", 2),
+    (3, True, Product.adjust_stock, "adjust_stock", -MAX_INT32),
+    (3, True, Product.set_stock, "set_stock", 0),
+    (3, False, Product.set_stock, "set_stock", 7),
+    (3, True, Product.set_stock, "set_stock", MAX_INT32),
+    (3, True, Product.set_stock, "set_stock", -1),
+    (3, True, Product.set_stock, "set_stock", MAX_INT32 + 1),
+]
+
+
+@pytest.mark.parametrize("move", STOCK_MOVES, ids=lambda move: f"{move[3]}({move[4]}) on {move[0]}")
+async def test_the_store_moves_stock_exactly_as_the_domain_rule_says(
+    uow: UnitOfWorkFactory, move: tuple[int, bool, Callable[[Product, int], None], str, int]
+) -> None:
+    """The store's conditional statements are a copy of Product's stock rule: they refuse what it
+    refuses, and leave the stock it would."""
+    stock, on_sale, rule, store, amount = move
+    product_id = await _stored_book(uow, stock=stock)
+    async with uow() as tx:
+        product = await tx.products.get(product_id)
+        assert product is not None
+        if not on_sale:
+            product.deactivate()
+            await tx.products.update_details(product)
+        stored = await getattr(tx.products, store)(product_id, amount)
+        await tx.commit()
+    try:
+        rule(product, amount)
+    except DomainError:
+        allowed = False
+    else:
+        allowed = True
+
+    async with uow() as tx:
+        after = await tx.products.get(product_id)
+    assert after is not None
+    assert bool(stored) is allowed
+    assert after.stock == (product.stock if allowed else stock)
 
 
 async def test_update_details_never_writes_stock(uow: UnitOfWorkFactory) -> None:

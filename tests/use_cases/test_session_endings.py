@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from adapters.security.jwt_tokens import JwtTokenService
-from application.accounts import SetUserStatus
 from application.errors import InvalidCredentials, InvalidRefreshToken
-from application.identity import LogIn, SessionIssuer, TokenPair
+from application.own_account import LogIn, SessionIssuer, TokenPair
 from application.ports import PasswordHasher, UnitOfWorkFactory
+from application.staff_accounts import ChangeUserAccess
 from domain.errors import AccountInactive, SessionEnded
 from domain.identity import Role, User
 from tests.fakes import FrozenClock
@@ -113,7 +113,7 @@ async def test_every_change_of_role_or_state_ends_the_sessions_for_good(
     phone = await identity.log_in("ann@example.com", PASSWORD)
 
     for change in changes:
-        await SetUserStatus(uow, clock)(admin, ann.id or 0, **change)  # type: ignore[arg-type]
+        await ChangeUserAccess(uow, clock)(admin, ann.id or 0, **change)  # type: ignore[arg-type]
 
     for pair in (laptop, phone):
         await _assert_ended(identity, pair)
@@ -130,7 +130,7 @@ async def test_setting_what_is_already_there_ends_nothing(
     ann = await identity.sign_up("ann@example.com", PASSWORD)
     pair = await identity.log_in("ann@example.com", PASSWORD)
 
-    await SetUserStatus(uow, clock)(admin, ann.id or 0, **same)  # type: ignore[arg-type]
+    await ChangeUserAccess(uow, clock)(admin, ann.id or 0, **same)  # type: ignore[arg-type]
 
     await _assert_alive(identity, pair)
 
@@ -144,7 +144,7 @@ async def test_a_change_of_one_user_leaves_the_others_signed_in(
     await identity.sign_up("bob@example.com", PASSWORD)
     bob = await identity.log_in("bob@example.com", PASSWORD)
 
-    await SetUserStatus(uow, clock)(admin, ann.id or 0, role=Role.ADMIN)
+    await ChangeUserAccess(uow, clock)(admin, ann.id or 0, role=Role.ADMIN)
 
     await _assert_alive(identity, bob)
     await _assert_alive(identity, admin_pair)
@@ -156,8 +156,8 @@ async def test_the_session_version_is_stored(
     admin = await _admin(identity)
     ann = await identity.sign_up("ann@example.com", PASSWORD)
 
-    await SetUserStatus(uow, clock)(admin, ann.id or 0, role=Role.ADMIN)
-    await SetUserStatus(uow, clock)(admin, ann.id or 0, role=Role.ADMIN)
+    await ChangeUserAccess(uow, clock)(admin, ann.id or 0, role=Role.ADMIN)
+    await ChangeUserAccess(uow, clock)(admin, ann.id or 0, role=Role.ADMIN)
 
     async with uow() as tx:
         stored = await tx.users.get(ann.id or 0)
@@ -222,7 +222,7 @@ async def test_a_deactivation_during_the_password_check_issues_no_session(
     ann = await identity.sign_up("ann@example.com", PASSWORD)
 
     async def deactivate() -> None:
-        await SetUserStatus(uow, clock)(admin, ann.id or 0, is_active=False)
+        await ChangeUserAccess(uow, clock)(admin, ann.id or 0, is_active=False)
 
     with pytest.raises(AccountInactive):
         await _log_in_while(uow, hasher, sessions, deactivate)
@@ -241,7 +241,7 @@ async def test_a_role_change_during_the_password_check_is_invalid_credentials(
     ann = await identity.sign_up("ann@example.com", PASSWORD)
 
     async def promote() -> None:
-        await SetUserStatus(uow, clock)(admin, ann.id or 0, role=Role.ADMIN)
+        await ChangeUserAccess(uow, clock)(admin, ann.id or 0, role=Role.ADMIN)
 
     with pytest.raises(InvalidCredentials):
         await _log_in_while(uow, hasher, sessions, promote)
@@ -285,7 +285,7 @@ async def test_a_change_that_changes_nothing_during_the_password_check_does_not_
     ann = await identity.sign_up("ann@example.com", PASSWORD)
 
     async def confirm() -> None:
-        await SetUserStatus(uow, clock)(admin, ann.id or 0, is_active=True, role=Role.USER)
+        await ChangeUserAccess(uow, clock)(admin, ann.id or 0, is_active=True, role=Role.USER)
 
     pair = await _log_in_while(uow, hasher, sessions, confirm)
 

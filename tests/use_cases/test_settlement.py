@@ -6,8 +6,9 @@ import logging
 
 import pytest
 
-from application.payments import ExpirePendingOrders, Settlement
+from application.expire_pending_orders import ExpirePendingOrders
 from application.ports import PaymentEvent, PaymentEventKind
+from application.settle_payment import Settlement
 from domain.ordering import Order, OrderStatus
 from tests.use_cases.conftest import TIME_TO_PAY, Shop
 

@@ -4,6 +4,8 @@ from typing import Literal
 
 import msgspec
 
+from application.queries import Page
+from domain.identity import User
 from entrypoints.http.schemas.identity import UserResponse
 
 
@@ -12,6 +14,15 @@ class UserPage(msgspec.Struct, kw_only=True):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, page: Page[User]) -> UserPage:
+        return cls(
+            items=[UserResponse.of(user) for user in page.items],
+            total=page.total,
+            limit=page.limit,
+            offset=page.offset,
+        )
 
 
 class UpdateUserRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

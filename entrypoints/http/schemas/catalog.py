@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import msgspec
 
+from application.queries import Page
 from domain.catalog import AUTHOR_MAX_LENGTH, TITLE_MAX_LENGTH, Product, Series
 from domain.values import MAX_INT32
-
-T = TypeVar("T")
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=TITLE_MAX_LENGTH)]
 Author = Annotated[str, msgspec.Meta(min_length=1, max_length=AUTHOR_MAX_LENGTH)]
@@ -49,6 +48,15 @@ class ProductPage(msgspec.Struct, kw_only=True):
     limit: int
     offset: int
 
+    @classmethod
+    def of(cls, page: Page[Product]) -> ProductPage:
+        return cls(
+            items=[ProductResponse.of(product) for product in page.items],
+            total=page.total,
+            limit=page.limit,
+            offset=page.offset,
+        )
+
 
 class CreateProductRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     title: Title
@@ -74,8 +82,3 @@ class StockChangeRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
 
     stock: Count | msgspec.UnsetType = msgspec.UNSET
     delta: Delta | msgspec.UnsetType = msgspec.UNSET
-
-
-def given(value: T | msgspec.UnsetType) -> T | None:
-    """A field left out of a PATCH body, as the use cases spell it: None."""
-    return None if isinstance(value, msgspec.UnsetType) else value

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from application.identity import TokenPair
+from application.own_account import TokenPair
 from domain.identity import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, User
 
 LOGIN_FIELD_MAX_LENGTH = 1024

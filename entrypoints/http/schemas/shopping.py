@@ -6,7 +6,9 @@ from typing import Annotated
 import msgspec
 
 from application.cart import CartView
-from application.checkout import IDEMPOTENCY_KEY_MAX_LENGTH, PAYMENT_METHOD_MAX_LENGTH
+from application.checkout import PAYMENT_METHOD_MAX_LENGTH
+from application.idempotent_checkout import IDEMPOTENCY_KEY_MAX_LENGTH
+from application.queries import Page
 from domain.ordering import Order, OrderStatus
 from domain.values import MAX_INT32
 from entrypoints.http.parameters import MAX_ID
@@ -127,6 +129,15 @@ class OrderPage(msgspec.Struct, kw_only=True):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, page: Page[Order]) -> OrderPage:
+        return cls(
+            items=[OrderResponse.of(order) for order in page.items],
+            total=page.total,
+            limit=page.limit,
+            offset=page.offset,
+        )
 
 
 class WebhookReceipt(msgspec.Struct, kw_only=True):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from adapters.security.jwt_tokens import JwtTokenService
-from application.accounts import SetUserStatus
 from application.errors import InvalidRefreshToken, NotFound
 from application.ports import UnitOfWorkFactory
+from application.staff_accounts import ChangeUserAccess
 from domain.errors import AccountInactive, SelfLockout
 from domain.identity import Role, User
 from tests.fakes import FrozenClock
@@ -28,7 +28,7 @@ async def test_deactivating_ends_every_session_and_keeps_them_out(
     laptop = await identity.log_in("ann@example.com", PASSWORD)
     phone = await identity.log_in("ann@example.com", PASSWORD)
 
-    changed = await SetUserStatus(uow, clock)(admin, ann.id or 0, is_active=False)
+    changed = await ChangeUserAccess(uow, clock)(admin, ann.id or 0, is_active=False)
 
     assert not changed.is_active
     async with uow() as tx:
@@ -47,10 +47,10 @@ async def test_reactivating_lets_the_user_back_in(
 ) -> None:
     admin = await _admin(identity)
     ann = await identity.sign_up("ann@example.com", PASSWORD)
-    set_status = SetUserStatus(uow, clock)
-    await set_status(admin, ann.id or 0, is_active=False)
+    change_access = ChangeUserAccess(uow, clock)
+    await change_access(admin, ann.id or 0, is_active=False)
 
-    await set_status(admin, ann.id or 0, is_active=True)
+    await change_access(admin, ann.id or 0, is_active=True)
 
     assert (await identity.log_in("ann@example.com", PASSWORD)).access_token
 
@@ -58,10 +58,10 @@ async def test_reactivating_lets_the_user_back_in(
 async def test_roles_change_both_ways(identity: Identity, uow: UnitOfWorkFactory, clock: FrozenClock) -> None:
     admin = await _admin(identity)
     ann = await identity.sign_up("ann@example.com", PASSWORD)
-    set_status = SetUserStatus(uow, clock)
+    change_access = ChangeUserAccess(uow, clock)
 
-    promoted = await set_status(admin, ann.id or 0, role=Role.ADMIN)
-    demoted = await set_status(admin, ann.id or 0, role=Role.USER)
+    promoted = await change_access(admin, ann.id or 0, role=Role.ADMIN)
+    demoted = await change_access(admin, ann.id or 0, role=Role.USER)
 
     assert promoted.role is Role.ADMIN
     assert demoted.role is Role.USER
@@ -74,7 +74,7 @@ async def test_an_admin_cannot_lock_themself_out(
     admin = await _admin(identity)
 
     with pytest.raises(SelfLockout):
-        await SetUserStatus(uow, clock)(admin, admin.id or 0, **change)  # type: ignore[arg-type]
+        await ChangeUserAccess(uow, clock)(admin, admin.id or 0, **change)  # type: ignore[arg-type]
 
     async with uow() as tx:
         stored = await tx.users.get(admin.id or 0)
@@ -89,4 +89,4 @@ async def test_a_missing_user_is_not_found(
     admin = await _admin(identity)
 
     with pytest.raises(NotFound):
-        await SetUserStatus(uow, clock)(admin, 999, is_active=False)
+        await ChangeUserAccess(uow, clock)(admin, 999, is_active=False)

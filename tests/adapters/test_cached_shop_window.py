@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.caching.catalog import CachedCatalogQueries
+from adapters.caching.shop_window import CachedShopWindow
 from application.errors import StoreUnavailable
 from application.queries import Page, PageRequest, ProductFilters, ProductSort, SearchTerms
 from domain.catalog import Product, Series
@@ -25,7 +25,7 @@ class ManualClock:
 
 
 class SlowCatalogue:
-    """A CatalogQueries that counts its loads and answers with the current `price` once released."""
+    """A ShopWindow that counts its loads and answers with the current `price` once released."""
 
     def __init__(self) -> None:
         self.loads: Counter[str] = Counter()
@@ -49,17 +49,17 @@ class SlowCatalogue:
             created_at=datetime.now(UTC),
         )
 
-    async def list_products(
+    async def products_on_sale(
         self, filters: ProductFilters, sort: ProductSort, page: PageRequest
     ) -> Page[Product]:
         return Page(items=[await self._answer("list")], total=1, limit=page.limit, offset=page.offset)
 
-    async def search_products(
+    async def search_on_sale(
         self, terms: SearchTerms, page: PageRequest, *, series: Series | None = None
     ) -> Page[Product]:
         return Page(items=[await self._answer("search")], total=1, limit=page.limit, offset=page.offset)
 
-    async def get_active_product(self, product_id: int) -> Product | None:
+    async def product_on_sale(self, product_id: int) -> Product | None:
         return await self._answer(f"product {product_id}")
 
 
@@ -74,19 +74,17 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def cache(inner: SlowCatalogue, clock: ManualClock) -> CachedCatalogQueries:
-    return CachedCatalogQueries(inner, fresh_for=2, stale_for=2, jitter=0, clock=clock)
+def cache(inner: SlowCatalogue, clock: ManualClock) -> CachedShopWindow:
+    return CachedShopWindow(inner, fresh_for=2, stale_for=2, jitter=0, clock=clock)
 
 
-async def _price(cache: CachedCatalogQueries) -> int:
-    product = await cache.get_active_product(1)
+async def _price(cache: CachedShopWindow) -> int:
+    product = await cache.product_on_sale(1)
     assert product is not None
     return product.price_cents
 
 
-async def test_a_fresh_page_is_answered_from_memory(
-    cache: CachedCatalogQueries, inner: SlowCatalogue
-) -> None:
+async def test_a_fresh_page_is_answered_from_memory(cache: CachedShopWindow, inner: SlowCatalogue) -> None:
     first = await _price(cache)
     inner.price = 999
     again = await _price(cache)
@@ -96,7 +94,7 @@ async def test_a_fresh_page_is_answered_from_memory(
 
 
 async def test_many_callers_of_a_missing_page_share_one_load(
-    cache: CachedCatalogQueries, inner: SlowCatalogue
+    cache: CachedShopWindow, inner: SlowCatalogue
 ) -> None:
     inner.release.clear()
     waiting = [asyncio.ensure_future(_price(cache)) for _ in range(50)]
@@ -108,7 +106,7 @@ async def test_many_callers_of_a_missing_page_share_one_load(
 
 
 async def test_an_expired_page_is_served_while_one_reload_runs(
-    cache: CachedCatalogQueries, inner: SlowCatalogue, clock: ManualClock
+    cache: CachedShopWindow, inner: SlowCatalogue, clock: ManualClock
 ) -> None:
     await _price(cache)
     inner.price = 999
@@ -126,7 +124,7 @@ async def test_an_expired_page_is_served_while_one_reload_runs(
 
 
 async def test_a_page_too_old_to_serve_is_waited_for(
-    cache: CachedCatalogQueries, inner: SlowCatalogue, clock: ManualClock
+    cache: CachedShopWindow, inner: SlowCatalogue, clock: ManualClock
 ) -> None:
     await _price(cache)
     inner.price = 999
@@ -135,19 +133,19 @@ async def test_a_page_too_old_to_serve_is_waited_for(
     assert await _price(cache) == 999
 
 
-async def test_keys_are_apart(cache: CachedCatalogQueries, inner: SlowCatalogue) -> None:
-    await cache.get_active_product(1)
-    await cache.get_active_product(2)
-    await cache.list_products(ProductFilters(is_active=True), ProductSort.ID, PageRequest())
-    await cache.list_products(ProductFilters(is_active=True), ProductSort.TITLE, PageRequest())
-    await cache.search_products(SearchTerms.parse("caspian"), PageRequest())
-    await cache.search_products(SearchTerms.parse("caspian"), PageRequest(), series=Series.NARNIA)
+async def test_keys_are_apart(cache: CachedShopWindow, inner: SlowCatalogue) -> None:
+    await cache.product_on_sale(1)
+    await cache.product_on_sale(2)
+    await cache.products_on_sale(ProductFilters(is_active=True), ProductSort.ID, PageRequest())
+    await cache.products_on_sale(ProductFilters(is_active=True), ProductSort.TITLE, PageRequest())
+    await cache.search_on_sale(SearchTerms.parse("caspian"), PageRequest())
+    await cache.search_on_sale(SearchTerms.parse("caspian"), PageRequest(), series=Series.NARNIA)
 
     assert inner.loads == {"product 1": 1, "product 2": 1, "list": 2, "search": 2}
 
 
 async def test_a_failed_load_reaches_its_callers_and_the_next_request_tries_again(
-    cache: CachedCatalogQueries, inner: SlowCatalogue
+    cache: CachedShopWindow, inner: SlowCatalogue
 ) -> None:
     inner.fail = True
     with pytest.raises(ConnectionError):
@@ -158,7 +156,7 @@ async def test_a_failed_load_reaches_its_callers_and_the_next_request_tries_agai
 
 
 async def test_a_failed_background_reload_keeps_the_old_page_until_it_is_too_old(
-    cache: CachedCatalogQueries, inner: SlowCatalogue, clock: ManualClock, caplog: pytest.LogCaptureFixture
+    cache: CachedShopWindow, inner: SlowCatalogue, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     await _price(cache)
     inner.fail = True
@@ -173,9 +171,9 @@ async def test_a_failed_background_reload_keeps_the_old_page_until_it_is_too_old
 
 
 async def test_the_oldest_pages_go_first_past_the_bound(inner: SlowCatalogue, clock: ManualClock) -> None:
-    cache = CachedCatalogQueries(inner, fresh_for=60, max_entries=2, jitter=0, clock=clock)
+    cache = CachedShopWindow(inner, fresh_for=60, max_entries=2, jitter=0, clock=clock)
     for product_id in (1, 2, 3, 1):
-        await cache.get_active_product(product_id)
+        await cache.product_on_sale(product_id)
 
     assert inner.loads["product 1"] == 2
 
@@ -183,9 +181,9 @@ async def test_the_oldest_pages_go_first_past_the_bound(inner: SlowCatalogue, cl
 async def test_pages_loaded_together_do_not_all_expire_together(
     inner: SlowCatalogue, clock: ManualClock
 ) -> None:
-    cache = CachedCatalogQueries(inner, fresh_for=10, stale_for=10, jitter=0.2, clock=clock)
+    cache = CachedShopWindow(inner, fresh_for=10, stale_for=10, jitter=0.2, clock=clock)
     for product_id in range(1, 41):
-        await cache.get_active_product(product_id)
+        await cache.product_on_sale(product_id)
     inner.price = 999
 
     clock.now += 10  # the unjittered expiry of every page
@@ -197,8 +195,8 @@ async def test_pages_loaded_together_do_not_all_expire_together(
     assert 0 < reloaded < 40  # some expired, some not yet: spread out (all-or-none odds: 2 in 10^12)
 
 
-async def _price_of(cache: CachedCatalogQueries, product_id: int) -> int:
-    product = await cache.get_active_product(product_id)
+async def _price_of(cache: CachedShopWindow, product_id: int) -> int:
+    product = await cache.product_on_sale(product_id)
     assert product is not None
     return product.price_cents
 
@@ -207,7 +205,7 @@ async def test_a_reader_with_no_page_to_serve_waits_at_most_the_database_time_li
     inner: SlowCatalogue, clock: ManualClock
 ) -> None:
     """The database hangs: the load goes on, but nobody waits for it longer than the limit."""
-    cache = CachedCatalogQueries(inner, fresh_for=2, stale_for=2, wait_at_most=0.1, jitter=0, clock=clock)
+    cache = CachedShopWindow(inner, fresh_for=2, stale_for=2, wait_at_most=0.1, jitter=0, clock=clock)
     inner.release.clear()
 
     started = time.perf_counter()

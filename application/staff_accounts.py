@@ -1,16 +1,17 @@
-"""Staff managing accounts: from the back office, and from the command line."""
+"""What staff do to accounts: change someone's access from the back office, and bootstrap an admin
+from the command line. (What a person does with their own account is application.own_account.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.account_changes import store_account_change
 from application.errors import NotFound
-from application.identity import store_account_change
 from application.ports import Clock, PasswordHasher, UnitOfWorkFactory
 from domain.identity import Role, User, check_password_policy, normalize_email
 
 
-class SetUserStatus:
+class ChangeUserAccess:
     """An admin activates or deactivates an account, or changes its role.
 
     - Any change of role or state ends every session of the user at once: all their refresh

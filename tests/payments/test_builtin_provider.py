@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from adapters.payments.test_provider import BuiltInTestPaymentProvider
+from adapters.payments.builtin_provider import BuiltInTestPaymentProvider
 from application.ports import (
     ChargeOutcome,
     ChargeRequest,

@@ -1,9 +1,10 @@
-"""Accounts and sessions: sign up, log in, refresh, log out, and who is calling."""
+"""What a person does with their own account and sessions: sign up, log in, refresh, log out; and
+who is calling. (What staff do to accounts is application.staff_accounts.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from application.errors import (
     InvalidAccessToken,
@@ -22,18 +23,6 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
-
-
-async def store_account_change(uow: UnitOfWork, user: User, *, sessions_ended: bool, now: datetime) -> None:
-    """Write a changed account back, and when the change ended its sessions (User._change_access,
-    the one rule) revoke every refresh token of the user in the same transaction. Access tokens
-    issued before carry the old session version and are refused by Authenticate. Every use case
-    that changes a password, a role or an account state goes through here."""
-    if user.id is None:
-        raise ValueError("only a stored user changes")
-    await uow.users.update(user)
-    if sessions_ended:
-        await uow.refresh_tokens.revoke_all_for_user(user.id, now)
 
 
 class SessionIssuer:

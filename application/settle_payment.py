@@ -1,34 +1,29 @@
-"""Settling payments after the checkout request is over: provider webhooks, and the expiry of
-orders nobody paid for.
+"""The payment provider's webhooks: how a payment ended, told after the checkout request is over.
 
-Neither ever holds a database lock while it talks to the payment provider: it decides what to ask
-(one short transaction, or none), asks, then locks the order and settles it if nobody else did
-meanwhile (a webhook and the expiry may race for one order: it settles exactly once)."""
+No database lock is held while the provider is asked for a refund: the event is applied in one
+short transaction, or, when a payment must be given back, the refund is made first and recorded
+after (a webhook and the expiry may race for one order: it settles exactly once)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 
-from application.checkout import fail_and_restock
 from application.errors import RefundUnavailable
+from application.order_settlement import settle_order
 from application.ports import (
     Clock,
-    IntentState,
     PaymentEvent,
     PaymentEventKind,
-    PaymentIntentStatus,
     PaymentProvider,
     RefundOutcome,
     RefundRequest,
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from domain.ordering import Order, OrderStatus
+from domain.ordering import Order, PaymentOutcome, Settled
 
-EXPIRY_BATCH = 100
 logger = logging.getLogger("bookshop.payments")
 
 _REFUND_DONE = frozenset({RefundOutcome.SUCCEEDED, RefundOutcome.PENDING, RefundOutcome.ALREADY_REFUNDED})
@@ -110,18 +105,9 @@ class SettlePayment:
         order = await _find_order(uow, event)
         if order is None:
             return Settlement.UNKNOWN_ORDER
-        if event.kind is PaymentEventKind.SUCCEEDED:
-            return await self._succeeded(uow, order, event)
-        if order.is_final:
-            return Settlement.ALREADY_FINAL
-        _adopt_intent(order, event.payment_intent_id)
-        await fail_and_restock(uow, order, self._clock.now())
-        await uow.orders.update_status(order)
-        return Settlement.FAILED
-
-    async def _succeeded(self, uow: UnitOfWork, order: Order, event: PaymentEvent) -> Settlement | _RefundDue:
         assert order.id is not None
-        if not order.accepts_payment(event.amount_cents, event.currency):
+        received = event.kind is PaymentEventKind.SUCCEEDED
+        if received and not order.accepts_payment(event.amount_cents, event.currency):
             logger.error(
                 "payment intent %s for order %s succeeded with %s %s, but the order's total is %s %s: "
                 "not taken as payment",
@@ -133,7 +119,9 @@ class SettlePayment:
                 order.currency,
             )
             return Settlement.AMOUNT_MISMATCH
-        if order.late_payment_to_refund and event.payment_intent_id is not None:
+        outcome = PaymentOutcome.RECEIVED if received else PaymentOutcome.REFUSED
+        settled = await settle_order(uow, order, outcome, self._clock.now())
+        if settled is Settled.REFUND_DUE and event.payment_intent_id is not None:
             return _RefundDue(
                 order.id,
                 RefundRequest(
@@ -144,12 +132,11 @@ class SettlePayment:
                     order_id=order.id,
                 ),
             )
-        if order.is_final:
+        if settled not in {Settled.PAID, Settled.FAILED}:
             return Settlement.ALREADY_FINAL
-        _adopt_intent(order, event.payment_intent_id)
-        order.mark_paid(self._clock.now())
+        order.link_payment(event.payment_intent_id)
         await uow.orders.update_status(order)
-        return Settlement.PAID
+        return Settlement.PAID if settled is Settled.PAID else Settlement.FAILED
 
     async def _refund(self, event: PaymentEvent, due: _RefundDue) -> Settlement:
         request = due.request
@@ -177,17 +164,12 @@ class SettlePayment:
             order = await uow.orders.get(due.order_id, for_update=True)
             if order is None:
                 raise LookupError(f"order {due.order_id} vanished")
-            _adopt_intent(order, request.payment_intent_id)
+            order.link_payment(request.payment_intent_id)
             if order.refundable_cents:
                 order.record_refund(min(request.amount_cents, order.refundable_cents), now)
             await uow.orders.update_status(order)
             await uow.commit()
         return Settlement.REFUNDED
-
-
-def _adopt_intent(order: Order, payment_intent_id: str | None) -> None:
-    if order.payment_intent_id is None:
-        order.payment_intent_id = payment_intent_id
 
 
 async def _find_order(uow: UnitOfWork, event: PaymentEvent) -> Order | None:
@@ -203,103 +185,3 @@ async def _find_order(uow: UnitOfWork, event: PaymentEvent) -> Order | None:
         )
         return None
     return order
-
-
-class _Verdict(StrEnum):
-    PAY = "pay"
-    FAIL = "fail"
-
-
-class ExpirePendingOrders:
-    """Orders left PENDING longer than the time to pay are settled with what the provider knows.
-
-    - The provider is asked first: an intent that in fact succeeded (for the order's total, in its
-      currency) makes the order PAID; one still open is cancelled at the provider, then the order
-      is FAILED and its stock put back; a cancelled or unknown intent, or an order that never got
-      one, FAILED too. An intent still processing, or a provider that cannot be asked, leaves the
-      order PENDING until a webhook or a later pass settles it.
-    - No lock is held while the provider is asked: the candidates are listed, the provider asked,
-      then each order is locked and settled only if it is still PENDING (a webhook may have settled
-      it meanwhile), so each order settles exactly once, also with several hosts expiring at once.
-
-    Returns how many orders this pass FAILED."""
-
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        provider: PaymentProvider,
-        clock: Clock,
-        time_to_pay: timedelta,
-        batch_size: int = EXPIRY_BATCH,
-    ) -> None:
-        self._uow = uow
-        self._provider = provider
-        self._clock = clock
-        self._time_to_pay = time_to_pay
-        self._batch_size = batch_size
-
-    async def __call__(self) -> int:
-        cutoff = self._clock.now() - self._time_to_pay
-        expired = 0
-        after_id = 0
-        while True:
-            async with self._uow() as uow:
-                candidates = await uow.orders.pending_before(cutoff, self._batch_size, after_id)
-            for order in candidates:
-                verdict = await self._ask_provider(order)
-                settled = verdict is not None and await self._settle(order, verdict)
-                if settled and verdict is _Verdict.FAIL:
-                    expired += 1
-            if len(candidates) < self._batch_size:
-                return expired
-            after_id = candidates[-1].id or 0
-
-    async def _ask_provider(self, order: Order) -> _Verdict | None:
-        if order.payment_intent_id is None:
-            # The charge never started, or its answer was lost before it named an intent. A
-            # success the provider reports later is refunded (SettlePayment): never kept unseen.
-            return _Verdict.FAIL
-        status = await self._provider.status(order.payment_intent_id)
-        if status.state is IntentState.OPEN:
-            status = await self._provider.cancel(order.payment_intent_id)
-        return _verdict(order, status)
-
-    async def _settle(self, candidate: Order, verdict: _Verdict) -> bool:
-        """False when the order was settled by someone else since it was listed."""
-        assert candidate.id is not None
-        now = self._clock.now()
-        async with self._uow() as uow:
-            order = await uow.orders.get(candidate.id, for_update=True)
-            if order is None or order.status is not OrderStatus.PENDING:
-                return False
-            if verdict is _Verdict.PAY:
-                order.mark_paid(now)
-            else:
-                await fail_and_restock(uow, order, now)
-            await uow.orders.update_status(order)
-            await uow.commit()
-        logger.info("order %s, unpaid in time, settled as %s", order.id, order.status.value)
-        return True
-
-
-def _verdict(order: Order, status: PaymentIntentStatus) -> _Verdict | None:
-    if status.state is IntentState.SUCCEEDED:
-        if order.accepts_payment(status.amount_cents, status.currency):
-            return _Verdict.PAY
-        logger.error(
-            "payment intent %s for order %s succeeded with %s %s, but the order's total is %s %s: "
-            "left PENDING",
-            order.payment_intent_id,
-            order.id,
-            status.amount_cents,
-            status.currency,
-            order.total_amount_cents,
-            order.currency,
-        )
-        return None
-    if status.state in {IntentState.CANCELED, IntentState.MISSING}:
-        return _Verdict.FAIL
-    logger.warning(
-        "order %s left PENDING: its payment intent %s is %s", order.id, order.payment_intent_id, status.state
-    )
-    return None

@@ -1,4 +1,4 @@
-"""The public catalogue, remembered for a couple of seconds in each worker.
+"""The shop window (the public catalogue), remembered for a couple of seconds in each worker.
 
 Answered from the database, a product page costs a round trip and the driver and ORM machinery
 around it; from memory it costs almost nothing (measured: about 10% of a bare Litestar endpoint's
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from application.errors import StoreUnavailable
-from application.queries import CatalogQueries, Page, PageRequest, ProductFilters, ProductSort, SearchTerms
+from application.queries import Page, PageRequest, ProductFilters, ProductSort, SearchTerms, ShopWindow
 from domain.catalog import Product, Series
 
 T = TypeVar("T")
@@ -43,10 +43,12 @@ class _Entry:
     fresh_until: float
 
 
-class CachedCatalogQueries:
+class CachedShopWindow:
+    """A ShopWindow in front of another (the one read from the database)."""
+
     def __init__(
         self,
-        inner: CatalogQueries,
+        inner: ShopWindow,
         *,
         fresh_for: float,
         stale_for: float = 10.0,
@@ -65,22 +67,22 @@ class CachedCatalogQueries:
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._loading: dict[Hashable, asyncio.Future[Any]] = {}
 
-    async def list_products(
+    async def products_on_sale(
         self, filters: ProductFilters, sort: ProductSort, page: PageRequest
     ) -> Page[Product]:
         return await self._cached(
-            ("list", filters, sort, page), lambda: self._inner.list_products(filters, sort, page)
+            ("list", filters, sort, page), lambda: self._inner.products_on_sale(filters, sort, page)
         )
 
-    async def search_products(
+    async def search_on_sale(
         self, terms: SearchTerms, page: PageRequest, *, series: Series | None = None
     ) -> Page[Product]:
         return await self._cached(
-            ("search", terms, page, series), lambda: self._inner.search_products(terms, page, series=series)
+            ("search", terms, page, series), lambda: self._inner.search_on_sale(terms, page, series=series)
         )
 
-    async def get_active_product(self, product_id: int) -> Product | None:
-        return await self._cached(("product", product_id), lambda: self._inner.get_active_product(product_id))
+    async def product_on_sale(self, product_id: int) -> Product | None:
+        return await self._cached(("product", product_id), lambda: self._inner.product_on_sale(product_id))
 
     async def _cached(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         now = self._clock()

@@ -1,0 +1,111 @@
+"""Products, and their stock moved by conditional UPDATEs: the store's copy of Product's stock rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import BigInteger, ColumnElement, case, cast, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.rows import product_from_row
+from adapters.sqlalchemy.tables import products
+from domain.catalog import Product, Series
+from domain.values import MAX_INT32
+
+
+class SqlProductRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, product: Product) -> Product:
+        product.id = (
+            await self._conn.execute(
+                products.insert()
+                .values(
+                    title=product.title,
+                    series=product.series.value,
+                    author=product.author,
+                    price_cents=product.price_cents,
+                    stock=product.stock,
+                    is_active=product.is_active,
+                    created_at=product.created_at,
+                )
+                .returning(products.c.id)
+            )
+        ).scalar_one()
+        return product
+
+    async def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
+        query = select(products).where(products.c.id == product_id)
+        row = (await self._conn.execute(query.with_for_update() if for_update else query)).first()
+        return product_from_row(row) if row else None
+
+    async def find(self, title: str, series: Series) -> Product | None:
+        row = (
+            await self._conn.execute(
+                select(products)
+                .where(products.c.title == title, products.c.series == series.value)
+                .order_by(products.c.id)
+                .limit(1)
+            )
+        ).first()
+        return product_from_row(row) if row else None
+
+    async def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]:
+        ids = sorted(set(product_ids))
+        if not ids:
+            return {}
+        rows = await self._conn.execute(select(products).where(products.c.id.in_(ids)))
+        return {row.id: product_from_row(row) for row in rows}
+
+    async def update_details(self, product: Product) -> Product:
+        row = (
+            await self._conn.execute(
+                update(products)
+                .where(products.c.id == product.id)
+                .values(
+                    title=product.title,
+                    series=product.series.value,
+                    author=product.author,
+                    price_cents=product.price_cents,
+                    is_active=product.is_active,
+                )
+                .returning(*products.c)
+            )
+        ).one()
+        return product_from_row(row)
+
+    async def withdraw_stock(self, product_id: int, quantity: int) -> bool:
+        result = await self._conn.execute(
+            update(products)
+            .where(products.c.id == product_id, products.c.is_active, products.c.stock >= quantity)
+            .values(stock=products.c.stock - quantity)
+        )
+        return result.rowcount == 1
+
+    async def return_stock(self, product_id: int, quantity: int) -> None:
+        await self._conn.execute(
+            update(products).where(products.c.id == product_id).values(stock=products.c.stock + quantity)
+        )
+
+    async def adjust_stock(self, product_id: int, delta: int) -> Product | None:
+        return await self._set_stock_to(product_id, cast(products.c.stock, BigInteger) + delta)
+
+    async def set_stock(self, product_id: int, stock: int) -> Product | None:
+        return await self._set_stock_to(product_id, literal(stock, BigInteger))
+
+    async def _set_stock_to(self, product_id: int, after: ColumnElement[int]) -> Product | None:
+        """Staff's stock changes, one rule for both: the new stock is 0 to MAX_INT32, checked in the
+        UPDATE itself, computed in 64 bits (a value past the int32 bounds is refused, not overflowed).
+        The CASE keeps PostgreSQL from converting an out-of-range constant to the INTEGER column
+        while it plans the statement, which fails even though no row is to be updated."""
+        in_bounds = after.between(0, MAX_INT32)
+        row = (
+            await self._conn.execute(
+                update(products)
+                .where(products.c.id == product_id, in_bounds)
+                .values(stock=case((in_bounds, after)))
+                .returning(*products.c)
+            )
+        ).first()
+        return product_from_row(row) if row else None

@@ -1,0 +1,63 @@
+"""Users: one account per email, also under concurrent sign-ups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.on_conflict import insert
+from adapters.sqlalchemy.rows import user_from_row
+from adapters.sqlalchemy.tables import users
+from application.errors import EmailTaken
+from domain.identity import User
+
+
+class SqlUserRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, user: User) -> User:
+        statement = (
+            insert(self._conn, users)
+            .values(
+                email=user.email,
+                password_hash=user.password_hash,
+                role=user.role.value,
+                is_active=user.is_active,
+                session_version=user.session_version,
+                created_at=user.created_at,
+            )
+            .on_conflict_do_nothing(index_elements=[users.c.email])
+            .returning(users.c.id)
+        )
+        user_id = (await self._conn.execute(statement)).scalar_one_or_none()
+        if user_id is None:
+            raise EmailTaken()
+        user.id = user_id
+        return user
+
+    async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
+        return await self._one(select(users).where(users.c.id == user_id), for_update)
+
+    async def get_by_email(self, email: str, *, for_update: bool = False) -> User | None:
+        return await self._one(select(users).where(users.c.email == email), for_update)
+
+    async def _one(self, query: Select[Any], for_update: bool) -> User | None:
+        # On SQLite FOR UPDATE is dropped: there every writing transaction holds the database's
+        # write lock from its start (BEGIN IMMEDIATE), which serializes them all the more.
+        row = (await self._conn.execute(query.with_for_update() if for_update else query)).first()
+        return user_from_row(row) if row else None
+
+    async def update(self, user: User) -> None:
+        await self._conn.execute(
+            update(users)
+            .where(users.c.id == user.id)
+            .values(
+                role=user.role.value,
+                is_active=user.is_active,
+                password_hash=user.password_hash,
+                session_version=user.session_version,
+            )
+        )

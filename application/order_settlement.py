@@ -1,0 +1,21 @@
+"""An order takes what became of its payment: written once, for the checkout, the provider's
+webhooks and the expiry alike (and what comes next: refunds, cancellation, paying again)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from application.ports import UnitOfWork
+from domain.ordering import Order, PaymentOutcome, Settled
+
+
+async def settle_order(uow: UnitOfWork, order: Order, outcome: PaymentOutcome, now: datetime) -> Settled:
+    """Order.settle (the rule), and when that FAILED the order, every unit back on the shelf, in
+    ascending product id (the order in which buyers take stock, so the two never deadlock). The
+    caller locked the order and writes its status."""
+    settled = order.settle(outcome, now)
+    if settled is Settled.FAILED:
+        for item in sorted(order.items, key=lambda i: i.product_id or 0):
+            if item.product_id is not None:
+                await uow.products.return_stock(item.product_id, item.quantity)
+    return settled
