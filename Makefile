@@ -1,12 +1,15 @@
 # Two commands on a fresh machine (Python 3.11 and make):
 #   make run    install into .venv, migrate the embedded SQLite database, load the demo catalogue, serve on :8000
-#   make test   install into .venv and run the whole suite (lint, types, layers, tests)
+#   make test   install into .venv and run the whole suite (lint, types, layers, tests), the tests in
+#               parallel: one pytest-xdist worker per CPU (at most 8). PYTEST_WORKERS=0 runs them in
+#               one process, in order (for pdb, prints, -x); PYTEST_ARGS is passed on to pytest.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PYTEST_WORKERS ?= auto
 
 .PHONY: install run test lint typecheck layers pytest bench lock clean
 
@@ -40,8 +43,10 @@ typecheck: install
 layers: install
 	$(BIN)/lint-imports
 
+# worksteal: a worker that runs out of tests takes some from one still busy, so a few slow tests
+# (servers started in a subprocess) do not keep one worker running alone at the end.
 pytest: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # How fast the shop is against a bare Litestar endpoint: PostgreSQL at 127.0.0.1:5432, wrk (see bench/README.md).
 bench: install

@@ -1,10 +1,12 @@
 """Shared fixtures. Every use-case and HTTP test runs once per store: in memory, on SQLite, and on
-PostgreSQL when TEST_DATABASE_URL is set (CI sets it; an unreachable server is an error, not a skip)."""
+PostgreSQL when TEST_DATABASE_URL is set (CI sets it; an unreachable server is an error, not a skip).
+Under pytest-xdist (`make test` runs `-n auto`) each worker has its own databases: see tests/databases.py."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +26,16 @@ from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import MEMORY_DATABASE_URL, AppEnv, Settings
 from tests.databases import (
+    MAX_WORKERS,
     POSTGRES_URL,
+    PostgresCleaner,
     copy_sqlite,
+    isolate_worker,
     migrate,
     recreate_postgres_schema,
-    reset_postgres,
+    refuse_unless_disposable,
     sqlite_url,
+    worker_redis_url,
 )
 
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
@@ -39,6 +45,29 @@ SQL_BACKENDS = [
     *([pytest.param("postgres", marks=pytest.mark.postgres)] if POSTGRES_URL else []),
 ]
 ALL_BACKENDS = ["memory", *SQL_BACKENDS]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse, before any test runs, a database the suite must not wipe and a Redis database number
+    that leaves no room for every worker; then point this worker's TEST_* variables at its own."""
+    workers = config.getoption("numprocesses", None) or 0
+    try:
+        if POSTGRES_URL is not None:
+            refuse_unless_disposable(POSTGRES_URL)
+        if os.environ.get("TEST_REDIS_URL") and isinstance(workers, int) and workers > 1:
+            worker_redis_url(os.environ["TEST_REDIS_URL"], f"gw{workers - 1}")
+    except ValueError as refused:
+        raise pytest.UsageError(str(refused)) from None
+    isolate_worker()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto`: one worker per CPU this process may use, at most MAX_WORKERS (set
+    PYTEST_XDIST_AUTO_NUM_WORKERS to choose another number)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # pytest-xdist's own hook reads it
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
 
 
 @pytest.fixture(scope="session")
@@ -51,11 +80,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
+    """This process's PostgreSQL database (created if missing), its schema recreated and migrated."""
     if POSTGRES_URL is None:
         pytest.fail("this test needs TEST_DATABASE_URL")  # never a silent skip
     asyncio.run(recreate_postgres_schema(POSTGRES_URL))
     migrate(POSTGRES_URL)
     return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def postgres_cleaner(postgres_url: str) -> Iterator[PostgresCleaner]:
+    cleaner = PostgresCleaner(postgres_url)
+    yield cleaner
+    cleaner.close()
 
 
 @pytest.fixture
@@ -66,8 +103,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return MEMORY_DATABASE_URL
     if backend == "sqlite":
         return copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "bookshop.db")
+    request.getfixturevalue("postgres_cleaner").clean()
     url: str = request.getfixturevalue("postgres_url")
-    asyncio.run(reset_postgres(url))
     return url
 
 
