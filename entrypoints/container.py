@@ -29,7 +29,7 @@ from adapters.redis.attempt_counter import RedisAttemptCounter
 from adapters.redis.guard import RedisGuard
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_tokens import JwtTokenService
-from adapters.sqlalchemy.catalogue_version import SqlCatalogueVersion
+from adapters.sqlalchemy.catalogue_version import sql_catalogue_version
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.probe import PROBE_TIMEOUT_SECONDS, SqlDatabaseProbe
 from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlOrderQueries, SqlUserQueries
@@ -205,7 +205,7 @@ class Container(containers.DeclarativeContainer):
     shop_window: Provides[ShopWindow] = providers.Singleton(StoredShopWindow, catalog_queries)
     catalogue_version = providers.Selector(
         providers.Callable(_store_kind, settings),
-        sqlalchemy=providers.Singleton(SqlCatalogueVersion, engine),
+        sqlalchemy=providers.Singleton(sql_catalogue_version, engine),
         memory=providers.Singleton(MemoryCatalogueVersion, memory_store),
     )
     catalogue_pages = providers.Singleton(_catalogue_pages, catalogue_version, settings)
@@ -315,6 +315,7 @@ async def close_container(container: Container) -> None:
     """Release what the container opened: the connection pool, Redis and the hashing threads."""
     settings = container.settings()
     if not settings.uses_memory_store:
+        await container.catalogue_version().close()
         await container.engine().dispose()
     if settings.redis_url:
         await container.redis().aclose()

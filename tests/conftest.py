@@ -18,7 +18,7 @@ from adapters.memory.catalogue_version import MemoryCatalogueVersion
 from adapters.memory.queries import MemoryCatalogQueries, MemoryUserQueries
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
-from adapters.sqlalchemy.catalogue_version import SqlCatalogueVersion
+from adapters.sqlalchemy.catalogue_version import sql_catalogue_version
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
@@ -138,9 +138,11 @@ async def backend(database_url: str) -> AsyncIterator[Backend]:
     def sql() -> UnitOfWork:
         return SqlUnitOfWork(engine)
 
+    version = sql_catalogue_version(engine)
     try:
-        yield Backend(sql, SqlCatalogQueries(engine), SqlUserQueries(engine), SqlCatalogueVersion(engine))
+        yield Backend(sql, SqlCatalogQueries(engine), SqlUserQueries(engine), version)
     finally:
+        await version.close()
         await engine.dispose()
 
 
