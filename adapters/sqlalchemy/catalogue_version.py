@@ -21,6 +21,7 @@ The version is read on every cached read, so reading it is kept cheap: see each 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,10 @@ class PostgresCatalogueVersion:
     """Reads on one connection of the engine's pool kept for it (SharedVersionReads in front makes
     it one read at a time per process), straight on the driver: a prepared statement, one round
     trip, without the pool checkout, the statement compiling and the result machinery each
-    read through SQLAlchemy would cost. A connection the server closed (a restart) is replaced
-    before it is used; one that fails is dropped, and the next read takes a new one."""
+    read through SQLAlchemy would cost. A kept connection found closed is replaced before it is
+    used; one that fails otherwise than by timing out (the server ended it a moment ago, and
+    the driver has not noticed yet) is replaced and the read tried once more. A time-out is not
+    tried again: a hung server would make the caller wait twice the time limit."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -55,14 +58,24 @@ class PostgresCatalogueVersion:
 
     async def current(self) -> int:
         async with self._lock:
+            kept = self._conn is not None
             try:
-                driver = await self._driver()
-                return int(await driver.fetchval(POSTGRES_READ))
+                return await self._read()
             except Exception as error:
                 await self._drop(invalidate=True)
-                if lost_the_database(error):
-                    raise StoreUnavailable() from error
+                if not kept or isinstance(error, TimeoutError):
+                    _raise_unavailable(error)
+                    raise
+            try:
+                return await self._read()
+            except Exception as error:
+                await self._drop(invalidate=True)
+                _raise_unavailable(error)
                 raise
+
+    async def _read(self) -> int:
+        driver = await self._driver()
+        return int(await driver.fetchval(POSTGRES_READ))
 
     async def _driver(self) -> Any:
         if self._conn is not None:
@@ -80,16 +93,21 @@ class PostgresCatalogueVersion:
         conn, self._conn = self._conn, None
         if conn is None:
             return
-        try:
-            if invalidate:
+        if invalidate:
+            with contextlib.suppress(Exception):  # it failed already; what matters is its error
                 await conn.invalidate()
-        finally:
-            await conn.close()
+        await conn.close()
 
     async def close(self) -> None:
         """Give the connection back to the pool (before the pool is disposed of)."""
         async with self._lock:
             await self._drop(invalidate=False)
+
+
+def _raise_unavailable(error: Exception) -> None:
+    """StoreUnavailable (503) when `error` says the database is out of reach."""
+    if lost_the_database(error):
+        raise StoreUnavailable() from error
 
 
 class SqliteCatalogueVersion:

@@ -113,3 +113,18 @@ async def test_what_leaves_the_catalogue_as_it_was_leaves_the_version(backend: B
     assert not await moves(backend, refused_stock_change)
     assert not await moves(backend, rolled_back)
     assert await shop.stock_of(book) == 1
+
+
+async def test_the_version_moves_only_once_the_change_is_committed(backend: Backend, shop: Shop) -> None:
+    """Moved any earlier, a reader could find the new version, read the data the commit had not
+    published yet, and keep them under the new version."""
+    book = await shop.book("The Voyage of the Dawn Treader", price_cents=899)
+    before = await backend.version.current()
+
+    async with backend.uow() as tx:
+        await tx.products.set_stock(book, 40)
+        while_writing = await backend.version.current()
+        await tx.commit()
+
+    assert while_writing == before
+    assert await backend.version.current() != before
