@@ -207,7 +207,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     marker = metafunc.definition.get_closest_marker("backends")
     if metafunc.definition.get_closest_marker("refused_before_any_store") is not None:
-        backends = ["sqlite"]
+        backends = [b for b in ALL_BACKENDS if _name(b) == "sqlite"]
     elif marker is not None:
         backends = [b for b in ALL_BACKENDS if _name(b) in marker.args]
     else:
