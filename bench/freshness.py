@@ -16,9 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
-from sqlalchemy import text
 
-from adapters.sqlalchemy.engine import create_engine
+from bench.seeding import read
 
 Verdict = Callable[[httpx.Response], bool]
 """True when a read shows the write."""
@@ -167,11 +166,7 @@ class Freshness:
         return len(set(re.findall(r"pid=(\d+)", output)))
 
     async def _scalar(self, sql: str, product_id: int | None) -> int:
-        engine = create_engine(self.database_url, pool_size=1)
-        async with engine.connect() as conn:
-            value = await conn.scalar(text(sql), {"id": product_id})
-        await engine.dispose()
-        return int(value)
+        return int((await read(self.database_url, sql, {"id": product_id}))[0][0])
 
 
 def _require_2xx(response: httpx.Response, what: str) -> None:

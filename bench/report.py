@@ -45,6 +45,7 @@ def report(
     options: argparse.Namespace,
     work: Path,
     *,
+    remarks: list[str],
     write_readmes: bool,
 ) -> None:
     _ratios(results)
@@ -55,7 +56,7 @@ def report(
         f"-t{options.threads} -c{options.connections}, {options.duration} s per scenario after "
         f"{options.warmup} s of warm-up. Ratios: to the bare endpoint; to the floor and to the peer on the "
         "same route (they have only the two catalogue routes, measured alone).\n"
-    )
+    ) + "".join(f"\n**{remark}**\n" for remark in remarks)
     table = header + "\n" + results_table(results) + "\n" + freshness_table(freshness, options)
     (work / "results.md").write_text(table)
     (work / "results.json").write_text(

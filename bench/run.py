@@ -55,6 +55,7 @@ from bench.seeding import (  # noqa: E402
     Population,
     active_ids,
     audit_hot_products,
+    free_connection_slots,
     reset_shopper_carts,
     seed,
     tokens,
@@ -160,6 +161,7 @@ def main() -> None:
     migrate(url)
     asyncio.run(seed(url, products=options.products, population=population))
     bench.write_request_files()
+    remarks = _connection_slots(url, options)
 
     results: list[Result] = []
     freshness: list[FreshnessCheck] = []
@@ -177,7 +179,7 @@ def main() -> None:
         if options.workers < 2:
             with bench.serve(shop, workers=2):
                 freshness += bench.freshness(shop, stream)
-    report(results, freshness, options, work, write_readmes=not options.keep_readmes)
+    report(results, freshness, options, work, remarks=remarks, write_readmes=not options.keep_readmes)
 
 
 class Bench:
@@ -397,6 +399,23 @@ class Bench:
                 buyer_tokens=[self.tokens[n] for n in buyers],
             )
         )
+
+
+def _connection_slots(url: str, options: argparse.Namespace) -> list[str]:
+    """A warning when other programs hold so many of PostgreSQL's connections that the servers
+    could be refused some: a server may hold one per request in flight (up to twice DB_POOL_SIZE
+    per worker, in the shop), and the bench itself one."""
+    free = asyncio.run(free_connection_slots(url))
+    in_flight = max(options.connections + STORM_CONNECTIONS, options.freshness_connections)
+    wanted = min(in_flight, options.workers * 2 * 20) + 1
+    if free >= wanted:
+        return []
+    remark = (
+        f"PostgreSQL had {free} connection slots free at the start (other programs held the rest); "
+        f"the shop may want up to {wanted}: refused connections show as 5xx (non-2xx) and slow figures."
+    )
+    print("warning: " + remark)
+    return [remark]
 
 
 def varied_searches(rng: random.Random, products: int) -> list[str]:

@@ -10,10 +10,14 @@ Ids are given in order in a fresh database (identities restart at 1):
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_tokens import JwtTokenService
@@ -136,19 +140,41 @@ async def reset_shopper_carts(url: str, population: Population) -> None:
 async def audit_hot_products(url: str) -> tuple[int, bool]:
     """PAID orders so far, and whether every hot book's stock plus what its non-failed orders hold
     is the stock it started with (no oversell, no lost sale)."""
-    engine = create_engine(url, pool_size=1)
-    async with engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                text(
-                    "SELECT p.id, p.stock, COALESCE(SUM(i.quantity) FILTER (WHERE o.status <> 'FAILED'), 0) "
-                    "FROM products p LEFT JOIN order_items i ON i.product_id = p.id "
-                    "LEFT JOIN orders o ON o.id = i.order_id WHERE p.id <= :hot GROUP BY p.id, p.stock"
-                ),
-                {"hot": HOT_PRODUCTS},
-            )
-        ).all()
-        paid = await conn.scalar(text("SELECT count(*) FROM orders WHERE status = 'PAID'"))
-    await engine.dispose()
-    consistent = all(stock + sold == HOT_STOCK and stock >= 0 for _, stock, sold in rows)
-    return int(paid or 0), consistent
+    rows = await read(
+        url,
+        "SELECT p.id, p.stock, COALESCE(SUM(i.quantity) FILTER (WHERE o.status <> 'FAILED'), 0) "
+        "FROM products p LEFT JOIN order_items i ON i.product_id = p.id "
+        "LEFT JOIN orders o ON o.id = i.order_id WHERE p.id <= :hot GROUP BY p.id, p.stock",
+        {"hot": HOT_PRODUCTS},
+    )
+    paid = (await read(url, "SELECT count(*) FROM orders WHERE status = 'PAID'", {}))[0][0]
+    consistent = all(row[1] + row[2] == HOT_STOCK and row[1] >= 0 for row in rows)
+    return int(paid), consistent
+
+
+async def read(
+    url: str, sql: str, parameters: Mapping[str, Any], *, tries: int = 20
+) -> list[tuple[Any, ...]]:
+    """One query on a connection of its own, tried again while PostgreSQL has no connection slot
+    free: on a shared machine other programs may hold most of them, and the servers under load
+    hold their pools."""
+    for attempt in range(tries):
+        engine = create_engine(url, pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                return [tuple(row) for row in await conn.execute(text(sql), parameters)]
+        except DBAPIError as error:
+            if "too many clients" not in str(error) or attempt == tries - 1:
+                raise
+            await asyncio.sleep(0.5)
+        finally:
+            await engine.dispose()
+    raise AssertionError("unreachable")
+
+
+async def free_connection_slots(url: str) -> int:
+    """Connections PostgreSQL would still accept: max_connections less those open."""
+    rows = await read(
+        url, "SELECT current_setting('max_connections')::int - (SELECT count(*) FROM pg_stat_activity)", {}
+    )
+    return int(rows[0][0])
