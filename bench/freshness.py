@@ -3,9 +3,11 @@ each of which must see the write (the contract's General rule). Stale reads are 
 asserted: the bench reports, the tests judge.
 
 Per round: the page is read first through every connection (so each worker holds whatever it
-caches), then written, then read `reads` times at once over `connections` keep-alive connections.
-The connections are opened by many clients at once, so the kernel hands them to every worker; which
-processes held them is read back from the socket table (`ss`) and reported."""
+caches), then written, then read `reads` times at once over the same `connections` keep-alive
+connections. They are opened all at once, and the kernel hands them to the workers as each is free
+to accept: usually to both, but not always, so the processes holding them are read back from the
+socket table (`ss`) before the write, and the connections opened anew until at least two workers
+hold some. The table reports the fewest workers seen holding the read connections in any round."""
 
 from __future__ import annotations
 
@@ -43,21 +45,29 @@ class Freshness:
     admin_token: str
     reads: int
     connections: int
+    workers: int = 2
+    """Workers that must hold some of the read connections (at most 2 are asked for)."""
     _client: httpx.AsyncClient = field(init=False, repr=False)
+    _seen_workers: list[int] = field(default_factory=list, init=False, repr=False)
 
     async def run(
         self, server: str, *, rounds: int, products: tuple[int, int, int], buyer_tokens: list[str]
     ) -> list[FreshnessCheck]:
         price_id, shelf_id, stock_id = products
-        limits = httpx.Limits(max_connections=self.connections, max_keepalive_connections=self.connections)
-        async with httpx.AsyncClient(base_url=self.base, limits=limits, timeout=30) as client:
-            self._client = client
+        self._client = self._new_client()
+        try:
             return [
                 await self._price(server, price_id, rounds),
                 *await self._shelf(server, shelf_id, rounds),
                 await self._stock(server, stock_id, buyer_tokens[:rounds]),
                 await self._new_products(server, rounds),
             ]
+        finally:
+            await self._client.aclose()
+
+    def _new_client(self) -> httpx.AsyncClient:
+        limits = httpx.Limits(max_connections=self.connections, max_keepalive_connections=self.connections)
+        return httpx.AsyncClient(base_url=self.base, limits=limits, timeout=30)
 
     async def _price(self, server: str, product_id: int, rounds: int) -> FreshnessCheck:
         price = await self._scalar("SELECT price_cents FROM products WHERE id = :id", product_id)
@@ -135,10 +145,22 @@ class Freshness:
         return await self._check(server, "new product: GET /products total", rounds, stale)
 
     async def _round(self, path: str, write: Callable[[], Awaitable[httpx.Response]], fresh: Verdict) -> int:
-        await asyncio.gather(*(self._client.get(path) for _ in range(2 * self.connections)))
+        await self._spread(path)
         _require_2xx(await write(), "the write")
         responses = await asyncio.gather(*(self._client.get(path) for _ in range(self.reads)))
+        self._seen_workers.append(self._workers())
         return sum(not fresh(response) for response in responses)
+
+    async def _spread(self, path: str, tries: int = 20) -> None:
+        """Read the page through every connection, opened anew until they reach enough workers."""
+        wanted = min(2, self.workers)
+        for _ in range(tries):
+            await asyncio.gather(*(self._client.get(path) for _ in range(2 * self.connections)))
+            if self._workers() >= wanted:
+                return
+            await self._client.aclose()
+            self._client = self._new_client()
+            await asyncio.sleep(0.2)
 
     def _admin(
         self, method: str, path: str, body: dict[str, object]
@@ -153,7 +175,8 @@ class Freshness:
         return write
 
     async def _check(self, server: str, check: str, writes: int, stale: int) -> FreshnessCheck:
-        return FreshnessCheck(server, check, writes, writes * self.reads, stale, self._workers())
+        workers = min(self._seen_workers[-writes:])
+        return FreshnessCheck(server, check, writes, writes * self.reads, stale, workers)
 
     def _workers(self) -> int:
         """Distinct processes holding the server side of this client's connections."""

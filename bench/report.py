@@ -99,7 +99,7 @@ def freshness_table(checks: list[FreshnessCheck], options: argparse.Namespace) -
         f"Freshness: after each write's 2xx response, {options.freshness_reads} reads at once over "
         f"{options.freshness_connections} connections (the page read through all of them just before the "
         "write); a read that does not show the write is stale. Must be 0.\n\n"
-        "| server | write | writes | reads | stale | workers answering |\n"
+        "| server | write | writes | reads | stale | workers holding the reads (fewest in a round) |\n"
         "|---|---|---:|---:|---:|---:|\n" + rows
     )
 

@@ -175,10 +175,10 @@ def main() -> None:
         with bench.serve(shop):
             results += bench.shop_scenarios(shop, streams=(2 * stream, 2 * stream + 1))
             if options.workers >= 2:
-                freshness += bench.freshness(shop, stream)
+                freshness += bench.freshness(shop, stream, workers=options.workers)
         if options.workers < 2:
             with bench.serve(shop, workers=2):
-                freshness += bench.freshness(shop, stream)
+                freshness += bench.freshness(shop, stream, workers=2)
     report(results, freshness, options, work, remarks=remarks, write_readmes=not options.keep_readmes)
 
 
@@ -358,10 +358,11 @@ class Bench:
         stream_result = _parse_wrk(output)
         paid, consistent = asyncio.run(audit_hot_products(self.database_url))
         orders_per_second = stream_result["requests"] / (stream_result["duration_us"] / 1e6)
-        measured.note = (
+        measured.note = _joined(
+            measured.note,
             f"p99 {measured.p99_ms} ms vs {alone.p99_ms} ms alone (x{measured.p99_ms / alone.p99_ms:.2f}); "
             f"meanwhile {orders_per_second:.0f} checkouts/s, {stream_result['non_2xx']} non-2xx, "
-            f"{paid - paid_before} PAID, no oversell: {consistent}"
+            f"{paid - paid_before} PAID, no oversell: {consistent}",
         )
         return measured
 
@@ -373,13 +374,15 @@ class Bench:
         measured = self.measure(shop, "GET /products during a login storm", "products.txt")
         output, _ = storm.communicate(timeout=seconds + 60)
         logins = _parse_wrk(output)
-        measured.note = (
+        measured.note = _joined(
+            measured.note,
             f"p99 {measured.p99_ms} ms vs {alone.p99_ms} ms alone (x{measured.p99_ms / alone.p99_ms:.2f}); "
-            f"{logins['requests'] / (logins['duration_us'] / 1e6):.0f} logins/s meanwhile"
+            f"meanwhile {logins['requests'] / (logins['duration_us'] / 1e6):.0f} logins/s, of which "
+            f"{(logins['requests'] - logins['non_2xx']) / (logins['duration_us'] / 1e6):.0f}/s 2xx",
         )
         return measured
 
-    def freshness(self, shop: Server, config: int) -> list[FreshnessCheck]:
+    def freshness(self, shop: Server, config: int, *, workers: int) -> list[FreshnessCheck]:
         print(f"  {shop.label}: freshness ...", flush=True)
         rounds = self.options.freshness_rounds
         check = Freshness(
@@ -389,6 +392,7 @@ class Bench:
             admin_token=self.tokens[self.population.admin_id],
             reads=self.options.freshness_reads,
             connections=self.options.freshness_connections,
+            workers=workers,
         )
         buyers = list(self.population.fresh())[config * rounds : (config + 1) * rounds]
         return asyncio.run(
@@ -450,6 +454,8 @@ def _parse_wrk(output: str) -> dict[str, int]:
 def _result(name: str, server: Server, raw: dict[str, int], *, route: str = "", note: str = "") -> Result:
     seconds = raw["duration_us"] / 1e6
     errors = sum(raw[k] for k in ("errors_connect", "errors_read", "errors_write", "errors_timeout"))
+    if raw["non_2xx"]:
+        note = _joined(f"2xx only: {(raw['requests'] - raw['non_2xx']) / seconds:,.0f}/s", note)
     return Result(
         scenario=name,
         server=server.label,
@@ -461,6 +467,10 @@ def _result(name: str, server: Server, raw: dict[str, int], *, route: str = "", 
         errors=errors,
         note=note,
     )
+
+
+def _joined(*notes: str) -> str:
+    return "; ".join(note for note in notes if note)
 
 
 def _ensure_tools() -> None:
