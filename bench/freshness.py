@@ -33,8 +33,7 @@ class FreshnessCheck:
     reads: int
     stale: int
     workers: int
-    """Worker processes that held the read connections."""
-    note: str = ""
+    """The fewest worker processes seen holding the read connections in one round."""
 
 
 @dataclass
@@ -107,8 +106,8 @@ class Freshness:
                 fresh,
             )
         return [
-            await self._check(server, "withdrawn from sale: 404", rounds, withdrawn),
-            await self._check(server, "back on sale, new price: 200", rounds, restored),
+            await self._check(server, "withdrawn from sale: 404", rounds, withdrawn, seen=2 * rounds),
+            await self._check(server, "back on sale, new price: 200", rounds, restored, seen=2 * rounds),
         ]
 
     async def _stock(self, server: str, product_id: int, buyer_tokens: list[str]) -> FreshnessCheck:
@@ -174,8 +173,11 @@ class Freshness:
 
         return write
 
-    async def _check(self, server: str, check: str, writes: int, stale: int) -> FreshnessCheck:
-        workers = min(self._seen_workers[-writes:])
+    async def _check(
+        self, server: str, check: str, writes: int, stale: int, *, seen: int | None = None
+    ) -> FreshnessCheck:
+        """`seen`: the rounds whose workers count for this check (the last `writes` by default)."""
+        workers = min(self._seen_workers[-(seen or writes) :])
         return FreshnessCheck(server, check, writes, writes * self.reads, stale, workers)
 
     def _workers(self) -> int:

@@ -117,10 +117,12 @@ def summary_table(results: list[Result]) -> str:
     def cell(r: Result | None) -> str:
         if r is None:
             return "—"
-        rate = f"{r.requests_per_second:,.0f}"
-        if r.ratio_to_floor is None or r.server.startswith(("floor", "peer")):
-            return rate
-        return f"{rate} ({r.ratio_to_floor:.2f} of floor)"
+        notes = []
+        if r.ratio_to_floor is not None and not r.server.startswith(("floor", "peer")):
+            notes.append(f"{r.ratio_to_floor:.2f} of floor")
+        if r.non_2xx:
+            notes.append(f"{r.non_2xx:,} non-2xx")
+        return f"{r.requests_per_second:,.0f}" + (f" ({'; '.join(notes)})" if notes else "")
 
     rows = "".join(
         f"| {name} | " + " | ".join(cell(by_server.get(c)) for c in columns) + " |\n"
@@ -140,7 +142,7 @@ def freshness_line(checks: list[FreshnessCheck]) -> str:
     for c in checks:
         by_server.setdefault(c.server, []).append(c)
     parts = [
-        f"{server}: **{sum(c.stale for c in cs)}** stale of {sum(c.reads for c in cs)}"
+        f"{server}: **{sum(c.stale for c in cs):,}** stale of {sum(c.reads for c in cs):,}"
         for server, cs in by_server.items()
     ]
     return "Freshness (reads right after a write, two workers; must be 0): " + "; ".join(parts) + ".\n"
