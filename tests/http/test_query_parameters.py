@@ -17,7 +17,14 @@ from entrypoints.http.app import create_app
 from entrypoints.http.page_cache import StoredPage
 from tests.conftest import make_settings
 from tests.http.catalog_helpers import Client, book, create_product, make_admin
-from tests.http.conftest import PROBLEM_JSON, assert_problem, bearer, error_fields, signup_and_login
+from tests.http.conftest import (
+    PROBLEM_JSON,
+    assert_problem,
+    bearer,
+    error_fields,
+    refused_before_any_store,
+    signup_and_login,
+)
 from tests.http.test_openapi import openapi
 
 ROUTES_AS_CUSTOMER = [
@@ -72,6 +79,7 @@ def with_query(path: str, query: str) -> str:
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES_AS_CUSTOMER + ROUTES_AS_ADMIN)
+@refused_before_any_store
 async def test_an_unknown_query_parameter_is_a_validation_error_naming_it(
     client: Client, container: Container, method: str, path: str
 ) -> None:
