@@ -14,13 +14,15 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from adapters.memory.catalogue_version import MemoryCatalogueVersion
 from adapters.memory.queries import MemoryCatalogQueries, MemoryUserQueries
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.sqlalchemy.catalogue_version import sql_catalogue_version
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
-from application.ports import UnitOfWork, UnitOfWorkFactory
+from application.ports import CatalogueVersion, UnitOfWork, UnitOfWorkFactory
 from application.queries import CatalogQueries, UserQueries
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_app
@@ -115,6 +117,7 @@ class Backend:
     uow: UnitOfWorkFactory
     catalog: CatalogQueries
     users: UserQueries
+    version: CatalogueVersion
 
 
 @pytest.fixture
@@ -126,16 +129,20 @@ async def backend(database_url: str) -> AsyncIterator[Backend]:
         def memory() -> UnitOfWork:
             return MemoryUnitOfWork(store)
 
-        yield Backend(memory, MemoryCatalogQueries(store), MemoryUserQueries(store))
+        yield Backend(
+            memory, MemoryCatalogQueries(store), MemoryUserQueries(store), MemoryCatalogueVersion(store)
+        )
         return
     engine = create_engine(database_url, pool_size=5)
 
     def sql() -> UnitOfWork:
         return SqlUnitOfWork(engine)
 
+    version = sql_catalogue_version(engine)
     try:
-        yield Backend(sql, SqlCatalogQueries(engine), SqlUserQueries(engine))
+        yield Backend(sql, SqlCatalogQueries(engine), SqlUserQueries(engine), version)
     finally:
+        await version.close()
         await engine.dispose()
 
 
@@ -145,13 +152,13 @@ def uow(backend: Backend) -> UnitOfWorkFactory:
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Production's defaults but for what tests need; the page cache is on, as in production, so
+    every HTTP test that writes then reads goes through it."""
     values: dict[str, object] = {
         "app_env": AppEnv.TEST,
         "database_url": database_url,
         "jwt_secret": TEST_JWT_SECRET,
         "auth_rate_limit": 0,
-        "catalog_cache_seconds": 0,  # every answer fresh at once; the caches have tests of their own
-        "catalog_count_cache_seconds": 0,
         "db_pool_size": 5,
     }
     values.update(overrides)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Hashable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.sqlalchemy.count_cache import CountCache
 from adapters.sqlalchemy.engine import READ_ONLY, lost_the_database
 from adapters.sqlalchemy.rows import load_orders, product_from_row, user_from_row
 from adapters.sqlalchemy.tables import orders, products, users
@@ -76,19 +74,12 @@ async def _page(
     query: Select[Any],
     conditions: Sequence[ColumnElement[bool]],
     page: PageRequest,
-    *,
-    counts: CountCache,
-    count_key: Hashable,
 ) -> tuple[list[Product], int]:
     rows = (await conn.execute(query.limit(page.limit).offset(page.offset))).all()
     items = [product_from_row(row) for row in rows]
     if len(rows) < page.limit and (rows or page.offset == 0):
         return items, page.offset + len(rows)  # the last page tells its own total: no count needed
-    total = counts.get(count_key)
-    if total is None:
-        started = time.perf_counter()
-        total = int(await conn.scalar(select(func.count()).select_from(products).where(*conditions)) or 0)
-        counts.put(count_key, total, time.perf_counter() - started)
+    total = int(await conn.scalar(select(func.count()).select_from(products).where(*conditions)) or 0)
     return items, total
 
 
@@ -109,9 +100,8 @@ def search_statement(
 
 
 class SqlCatalogQueries:
-    def __init__(self, engine: AsyncEngine, counts: CountCache | None = None) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._counts = counts or CountCache(ttl_seconds=0)
 
     async def list_products(
         self, filters: ProductFilters, sort: ProductSort, page: PageRequest
@@ -119,9 +109,7 @@ class SqlCatalogQueries:
         conditions = _product_conditions(filters)
         query = select(products).where(*conditions).order_by(*_ORDER[sort])
         async with read_connection(self._engine) as conn:
-            items, total = await _page(
-                conn, query, conditions, page, counts=self._counts, count_key=("list", filters)
-            )
+            items, total = await _page(conn, query, conditions, page)
         return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
     async def search_products(
@@ -129,9 +117,7 @@ class SqlCatalogQueries:
     ) -> Page[Product]:
         query, conditions = search_statement(terms, series)
         async with read_connection(self._engine) as conn:
-            items, total = await _page(
-                conn, query, conditions, page, counts=self._counts, count_key=("search", terms, series)
-            )
+            items, total = await _page(conn, query, conditions, page)
         return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
     async def get_active_product(self, product_id: int) -> Product | None:

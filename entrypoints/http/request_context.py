@@ -42,8 +42,7 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                # A new message, never the one passed in: layers inside may keep it (see
-                # response_cache.ShieldCachedResponses).
+                # A new message, never the one passed in: layers inside may keep it.
                 message = {
                     **message,
                     "headers": [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())],
