@@ -9,6 +9,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sqlalchemy.driver import (
+    PRODUCT_COLUMNS,
+    USER_COLUMNS,
+    driver_connection,
+    product_from_record,
+    user_from_record,
+)
 from adapters.sqlalchemy.engine import READ_ONLY, lost_the_database
 from adapters.sqlalchemy.rows import load_orders, product_from_row, user_from_row
 from adapters.sqlalchemy.tables import orders, products, users
@@ -26,6 +33,9 @@ _ORDER: dict[ProductSort, Sequence[ColumnElement[Any]]] = {
     ProductSort.CREATED: (products.c.created_at, products.c.id),
     ProductSort.CREATED_DESCENDING: (products.c.created_at.desc(), products.c.id),
 }
+
+_ACTIVE_PRODUCT = f"SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1 AND is_active"  # noqa: S608 - fixed text
+_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = $1"  # noqa: S608 - fixed text
 
 
 @asynccontextmanager
@@ -121,6 +131,10 @@ class SqlCatalogQueries:
         return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
     async def get_active_product(self, product_id: int) -> Product | None:
+        if self._engine.dialect.name == "postgresql":
+            async with driver_connection(self._engine) as driver:
+                record = await driver.fetchrow(_ACTIVE_PRODUCT, product_id)
+            return product_from_record(record) if record else None
         async with read_connection(self._engine) as conn:
             row = (
                 await conn.execute(select(products).where(products.c.id == product_id, products.c.is_active))
@@ -180,6 +194,11 @@ class SqlUserQueries:
         return Page(items=items, total=int(total or 0), limit=page.limit, offset=page.offset)
 
     async def get_user(self, user_id: int) -> User | None:
+        """Every authenticated request reads its caller: on PostgreSQL the lean driver path."""
+        if self._engine.dialect.name == "postgresql":
+            async with driver_connection(self._engine) as driver:
+                record = await driver.fetchrow(_USER, user_id)
+            return user_from_record(record) if record else None
         async with read_connection(self._engine) as conn:
             row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
         return user_from_row(row) if row else None
