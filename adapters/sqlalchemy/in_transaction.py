@@ -11,9 +11,12 @@ end it, whichever path sent its statements."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.engine import lost_the_database
 
 
 class DriverInTransaction:
@@ -30,16 +33,31 @@ class DriverInTransaction:
             await adapted._start_transaction()
         return raw.driver_connection
 
+    async def _run(self, method: str, sql: str, *args: Any) -> Any:
+        """A connection that failed because the database is gone, or whose statement timed out or
+        was cancelled mid-way, is invalidated, as SQLAlchemy does with its own statements: the
+        unit of work then leaves without a ROLLBACK that would wait on a frozen server again."""
+        driver = await self._driver()
+        try:
+            return await getattr(driver, method)(sql, *args)
+        except asyncio.CancelledError as error:
+            await self._conn.invalidate(error)
+            raise
+        except Exception as error:
+            if isinstance(error, TimeoutError) or lost_the_database(error):
+                await self._conn.invalidate(error)
+            raise
+
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
-        return list(await (await self._driver()).fetch(sql, *args))
+        return list(await self._run("fetch", sql, *args))
 
     async def fetchrow(self, sql: str, *args: Any) -> Any:
-        return await (await self._driver()).fetchrow(sql, *args)
+        return await self._run("fetchrow", sql, *args)
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
-        return await (await self._driver()).fetchval(sql, *args)
+        return await self._run("fetchval", sql, *args)
 
     async def rowcount(self, sql: str, *args: Any) -> int:
         """Runs a DML statement; how many rows it changed (from its command tag, "UPDATE 1")."""
-        status = await (await self._driver()).execute(sql, *args)
+        status: str = await self._run("execute", sql, *args)
         return int(status.rsplit(" ", 1)[-1])
