@@ -64,7 +64,7 @@ class PostgresCatalogueVersion:
                 return await self._read()
             except Exception as error:
                 await self._drop(invalidate=True)
-                if not kept or isinstance(error, TimeoutError):
+                if not kept or _timed_out(error):
                     _raise_unavailable(error)
                     raise
             try:
@@ -103,6 +103,11 @@ class PostgresCatalogueVersion:
         """Give the connection back to the pool (before the pool is disposed of)."""
         async with self._lock:
             await self._drop(invalidate=False)
+
+
+def _timed_out(error: BaseException) -> bool:
+    """The statement ran out of time (possibly told as StoreUnavailable caused by the time-out)."""
+    return isinstance(error, TimeoutError) or isinstance(error.__cause__, TimeoutError)
 
 
 def _raise_unavailable(error: Exception) -> None:

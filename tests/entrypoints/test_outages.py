@@ -137,7 +137,7 @@ async def test_a_frozen_database_is_503_within_the_time_limit_and_200_again_once
 
     assert {a.status for a in before} == {200}, before
     assert {a.status for a in frozen} == {503}, frozen
-    assert max(a.seconds for a in frozen) < TIME_LIMIT + SLACK, frozen
+    assert max(a.seconds for a in frozen) < TIME_LIMIT + SLACK, [a for a in frozen if a.seconds >= TIME_LIMIT]
     # Kept, but not served: without the catalogue version nothing proves the page is current.
     assert cached.status == 503, cached
     assert cached.seconds < TIME_LIMIT + SLACK, cached
@@ -176,7 +176,7 @@ async def test_while_the_database_stops_and_starts_again_requests_are_503_never_
     once_back = [a for a in answers if a.started >= back_at]
     assert {a.status for a in answers} <= {200, 503}, (
         sorted({a.status for a in answers}),
-        shop.log.read_text(),
+        _around_errors(shop.log.read_text()),
     )
     assert while_down, "no request was made while the database was down"
     assert {a.status for a in while_down} == {503}, [a for a in while_down if a.status != 503]
@@ -198,3 +198,10 @@ async def test_after_a_restart_nobody_saw_the_first_requests_are_200(
 
     assert {a.status for a in warm} == {200}, warm
     assert {a.status for a in first} == {200}, first
+
+
+def _around_errors(log: str) -> str:
+    """The server's lines about a 500 and its tracebacks: what an assertion message can hold."""
+    lines = log.splitlines()
+    keep = {n for n, line in enumerate(lines) if " 500 " in line or "Traceback" in line or "Error" in line}
+    return "\n".join(lines[n] for n in sorted({m for n in keep for m in range(n, n + 25)}) if n < len(lines))
