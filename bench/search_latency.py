@@ -54,7 +54,12 @@ LISTS: list[tuple[str, ProductFilters, ProductSort, int]] = [
     ("first page", ProductFilters(), ProductSort.ID, 0),
     ("NARNIA by -price", ProductFilters(series=Series.NARNIA), ProductSort.PRICE_DESCENDING, 0),
     ("author potter, in stock", ProductFilters(author="potter", in_stock=True), ProductSort.ID, 0),
-    ("10.00-20.00 by created", ProductFilters(min_price_cents=1000, max_price_cents=2000), ProductSort.CREATED, 0),
+    (
+        "10.00-20.00 by created",
+        ProductFilters(min_price_cents=1000, max_price_cents=2000),
+        ProductSort.CREATED,
+        0,
+    ),
     ("HP by title, page 50", ProductFilters(series=Series.HP), ProductSort.TITLE, 980),
 ]
 BROADEN = text("UPDATE products SET title = 'Archive Volume ' || id || ': ' || title WHERE id % 10 <> 0")

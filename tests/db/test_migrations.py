@@ -14,10 +14,11 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.tables import metadata
+from adapters.sqlalchemy.tables import exists_on, metadata
 from tests.databases import POSTGRES_URL, alembic_config, migrate, recreate_postgres_schema, sqlite_url
 
 TABLES = {
+    "search_words",
     "users",
     "refresh_tokens",
     "products",
@@ -31,7 +32,9 @@ TABLES = {
 
 
 def _diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": exists_on(connection.dialect.name)}
+    )
     return list(compare_metadata(context, metadata))
 
 

@@ -7,9 +7,11 @@ from collections.abc import Iterable
 from sqlalchemy import BigInteger, ColumnElement, case, cast, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.on_conflict import insert
 from adapters.sqlalchemy.rows import product_from_row
-from adapters.sqlalchemy.tables import products
+from adapters.sqlalchemy.tables import products, search_words
 from domain.catalog import Product, Series
+from domain.search import product_text, title_text, vocabulary
 from domain.values import MAX_INT32
 
 
@@ -29,11 +31,22 @@ class SqlProductRepository:
                     stock=product.stock,
                     is_active=product.is_active,
                     created_at=product.created_at,
+                    **await self._searchable(product),
                 )
                 .returning(products.c.id)
             )
         ).scalar_one()
         return product
+
+    async def _searchable(self, product: Product) -> dict[str, str]:
+        """The text search compares (domain.search), to be stored with the product; its words join the
+        vocabulary, in sorted order so that concurrent writers never wait on each other in a cycle."""
+        text = product_text(product.title, product.author, product.series)
+        words = sorted(vocabulary(text))
+        await self._conn.execute(
+            insert(self._conn, search_words).on_conflict_do_nothing(), [{"word": word} for word in words]
+        )
+        return {"search_title": title_text(product.title), "search_text": text}
 
     async def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
         query = select(products).where(products.c.id == product_id)
@@ -69,6 +82,7 @@ class SqlProductRepository:
                     author=product.author,
                     price_cents=product.price_cents,
                     is_active=product.is_active,
+                    **await self._searchable(product),
                 )
                 .returning(*products.c)
             )
