@@ -18,18 +18,22 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.queries import SqlCatalogQueries
+from adapters.sqlalchemy.repositories.products import SqlProductRepository
+from adapters.sqlalchemy.tables import products, search_words
 from application.queries import Page, PageRequest, ProductFilters, ProductSort, SearchTerms
 from application.shop_window import StoredShopWindow
 from bench.scratch import run_outside_transaction
-from domain.catalog import Series
+from domain.catalog import Product, Series
+from domain.search import product_text, title_text
 from entrypoints.settings import normalize_database_url
 from tests.databases import migrate
 from tests.db.test_search_plan import SEED
@@ -62,7 +66,12 @@ LISTS: list[tuple[str, ProductFilters, ProductSort, int]] = [
     ),
     ("HP by title, page 50", ProductFilters(series=Series.HP), ProductSort.TITLE, 980),
 ]
-BROADEN = text("UPDATE products SET title = 'Archive Volume ' || id || ': ' || title WHERE id % 10 <> 0")
+BROADEN = text(
+    "UPDATE products SET title = 'Archive Volume ' || id || ': ' || title, "
+    "search_title = 'archive volume ' || id || ' ' || search_title, "
+    "search_text = 'archive volume ' || id || ' ' || search_text WHERE id % 10 <> 0"
+)
+"""What domain.search makes of the new titles (`seed` checks a sample against it)."""
 
 
 async def seed(engine: AsyncEngine, size: int) -> None:
@@ -70,16 +79,24 @@ async def seed(engine: AsyncEngine, size: int) -> None:
         await conn.execute(text("TRUNCATE products RESTART IDENTITY CASCADE"))
         await conn.execute(SEED, {"size": size, "stock_floor": 0})
         await conn.execute(BROADEN)
-        await conn.execute(
-            text(
-                "INSERT INTO products (title, series, author, price_cents, stock, is_active, created_at) "
-                "VALUES ('Harry Potter and the Philosopher''s Stone', 'HP', 'J. K. Rowling', 899, 40, true, "
-                "now())"
+        await conn.execute(insert(search_words).values([{"word": "archive"}, {"word": "volume"}]))
+        await SqlProductRepository(conn).add(
+            Product(
+                title="Harry Potter and the Philosopher's Stone",
+                series=Series.HP,
+                author="J. K. Rowling",
+                price_cents=899,
+                stock=40,
+                created_at=datetime.now(UTC),
             )
         )
+        sample = (await conn.execute(select(products).where(products.c.id % 97 == 0))).all()
+    for row in sample:
+        assert row.search_title == title_text(row.title), row
+        assert row.search_text == product_text(row.title, row.author, Series(row.series)), row
     async with engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.exec_driver_sql("VACUUM ANALYZE products")
+        await conn.exec_driver_sql("VACUUM ANALYZE products, search_words")
 
 
 @contextmanager
