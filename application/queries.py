@@ -128,9 +128,9 @@ class CatalogQueries(Protocol):
         ...
 
     async def near_words(self, words: Sequence[str]) -> dict[str, list[str]]:
-        """For each word, domain.search.near_words over the catalogue's vocabulary: every word of
-        domain.search.product_text of every product ever stored (withdrawn ones, and words a product
-        no longer has, included: a word that finds nothing more does no harm)."""
+        """For each word, domain.search.near_words over the catalogue's vocabulary: the
+        domain.search.vocabulary of every product as it was ever stored (withdrawn ones, and words a
+        product no longer has, included: a word that finds nothing does no harm)."""
         ...
 
     async def get_active_product(self, product_id: int) -> Product | None: ...
