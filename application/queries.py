@@ -78,6 +78,8 @@ class SearchTerms:
     and the catalogue's text compare). Each word comes as the spellings any of which will do: the
     word as typed and, when a search offers near matches, the catalogue's words near it."""
 
+    words: tuple[str, ...]
+    """The words as typed (normalised by domain.search)."""
     spellings: tuple[tuple[str, ...], ...]
 
     @classmethod
@@ -87,17 +89,15 @@ class SearchTerms:
         text = refuse_control_characters("q", query).strip()
         if not 1 <= len(text) <= SEARCH_MAX_LENGTH:
             raise InvalidValue("q", f"must be 1 to {SEARCH_MAX_LENGTH} characters once trimmed")
-        return cls(spellings=tuple((word,) for word in search_words(text)))
-
-    @property
-    def words(self) -> tuple[str, ...]:
-        """The words as typed (normalised)."""
-        return tuple(spellings[0] for spellings in self.spellings)
+        words = search_words(text)
+        return cls(words=words, spellings=tuple((word,) for word in words))
 
     def with_near_words(self, near: Mapping[str, Sequence[str]]) -> SearchTerms:
-        """These words, each also satisfied by the words `near` gives for it."""
+        """These words, each also satisfied by the words `near` gives for it. A spelling that holds
+        another one is left out: it could only match where that one does ("potter" for "potterr")."""
         return SearchTerms(
-            spellings=tuple(tuple(dict.fromkeys((word, *near.get(word, ())))) for word in self.words)
+            words=self.words,
+            spellings=tuple(_shortest((word, *near.get(word, ()))) for word in self.words),
         )
 
     def matches(self, product: Product) -> bool:
@@ -108,6 +108,11 @@ class SearchTerms:
 
     def all_in_title(self, product: Product) -> bool:
         return holds_every_word(title_text(product.title), self.spellings)
+
+
+def _shortest(spellings: Sequence[str]) -> tuple[str, ...]:
+    unique = tuple(dict.fromkeys(spellings))
+    return tuple(s for s in unique if not any(other != s and other in s for other in unique))
 
 
 @runtime_checkable

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from application.queries import SearchTerms
 from domain.catalog import Series
 from domain.search import holds_every_word, near_words, product_text, search_words, searchable, similarity
 
@@ -64,3 +65,13 @@ def test_near_words_are_the_most_similar_first_ties_alphabetical_at_most_three()
     assert near_words("potterr", vocabulary) == ["potterr", "potter", "potters"]
     assert near_words("narnya", vocabulary) == ["narnia"]
     assert near_words("qqqq", vocabulary) == []
+
+
+def test_near_spellings_that_hold_another_are_left_out() -> None:
+    """Any text holding "potterr" or "potters" holds "potter": searching for it alone finds the same."""
+    terms = SearchTerms.parse("potterr narnya").with_near_words(
+        {"potterr": ["potter", "potters"], "narnya": ["narnia"]}
+    )
+
+    assert terms.words == ("potterr", "narnya")
+    assert terms.spellings == (("potter",), ("narnya", "narnia"))
