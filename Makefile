@@ -7,6 +7,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= auto
@@ -48,15 +49,20 @@ layers: install
 pytest: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
-# How fast the shop is against a bare Litestar endpoint: PostgreSQL at 127.0.0.1:5432, wrk (see bench/README.md).
-bench: install
+# How fast the shop is against a bare endpoint, one raw asyncpg query and FastAPI + SQLModel:
+# PostgreSQL at 127.0.0.1:5432, wrk (see bench/README.md). Installs the `bench` extra (the peer's packages).
+bench: $(BENCH_STAMP)
 	PYTHONPATH=. $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,bench]"
+	touch $(BENCH_STAMP)
 
 # Regenerate the pins from pyproject.toml in a scratch environment.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade "pip>=24"
-	.lock-venv/bin/python -m pip install --quiet -e ".[dev]"
+	.lock-venv/bin/python -m pip install --quiet -e ".[dev,bench]"
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 	rm -rf .lock-venv
 

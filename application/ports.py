@@ -223,10 +223,29 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    async def commit(self) -> None: ...
+    async def commit(self) -> None:
+        """Make the writes durable. When they changed the catalogue (a product added or edited, any
+        stock move), the CatalogueVersion has moved on by the time this returns, and only after
+        the writes became visible to other transactions."""
+        ...
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class CatalogueVersion(Protocol):
+    """A number that every committed change to the catalogue moves on (the unit of work moves it:
+    see UnitOfWork.commit), shared by every worker and host that share the store.
+
+    It moves only once the change is visible, so a catalogue read that starts after `current()`
+    returned v sees every change that moved the version up to v: an answer read that way stays
+    current for as long as the version is still v, and may be served from a cache until then.
+    Values are only ever compared for equality (a store that is reset may start again lower)."""
+
+    async def current(self) -> int:
+        """The version as a read started after this call found it. StoreUnavailable when it cannot
+        be read (the caller then has no way to know a cached answer is current)."""
+        ...
 
 
 class PasswordHasher(Protocol):

@@ -118,7 +118,7 @@ def _shortest(spellings: Sequence[str]) -> tuple[str, ...]:
 @runtime_checkable
 class CatalogQueries(Protocol):
     """The catalogue as stored now, withdrawn products included: the back office's view, and what
-    the shop window is read from. Never cached."""
+    the shop window is read from. Never cached: every answer is read from the store."""
 
     async def list_products(
         self, filters: ProductFilters, sort: ProductSort, page: PageRequest
@@ -143,10 +143,12 @@ class CatalogQueries(Protocol):
 
 @runtime_checkable
 class ShopWindow(Protocol):
-    """The public catalogue: what anybody may see. Only products on sale, and possibly a few seconds
-    old (it may be served from a cache: see adapters.caching.shop_window), so it never decides what
-    can be sold. Its own type, apart from CatalogQueries, so that a route cannot take one for the
-    other."""
+    """The public catalogue: what anybody may see, only products on sale. Its answers may be
+    cached in front of it (the public routes keep their pages), but only while the catalogue
+    version they were read under is current (see ports.CatalogueVersion): never an answer a
+    completed write has made stale. It never decides what can be sold (carts and checkout read
+    the store). Its own type, apart from CatalogQueries (the back office's, never cached), so that
+    a route cannot take one for the other."""
 
     async def products_on_sale(
         self, filters: ProductFilters, sort: ProductSort, page: PageRequest

@@ -1,4 +1,6 @@
-"""The shop window read straight from the catalogue: products on sale, as stored now."""
+"""The shop window read straight from the catalogue: products on sale, as stored now. Not cached
+itself: a cache in front of it (the public routes' page cache) keeps its answers per catalogue
+version."""
 
 from __future__ import annotations
 

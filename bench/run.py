@@ -1,20 +1,35 @@
-"""How fast the shop is, against the framework's own ceiling, on this machine.
+"""How fast the shop is, against the framework's ceiling, the database's floor and a peer, on this
+machine, in one run.
 
     make bench                     # or: PYTHONPATH=. .venv/bin/python bench/run.py [--workers 2 ...]
 
-One run: a scratch PostgreSQL database (bookshop_bench) with 100,000 products and 1,000 users; a bare
-Litestar endpoint served exactly like the shop (uvicorn, same workers) as the ceiling; then every
-scenario with wrk (Debian's), each after a warm-up, for a fixed time. Results go to
-bench/results/<time>/results.json and results.md (with the servers' logs), and the Markdown table is
-printed. bench/README.md tells what each scenario does and what bounds it.
+One run: a scratch PostgreSQL database (--database-name, default bookshop_bench, dropped first) with
+--products products (100,000) and its users; then five servers, each served the same way (bench/serve.py
+mirrors `bookshop serve`: uvicorn, same workers) and driven by wrk with the same settings:
+
+    bare        a bare Litestar endpoint returning a static 20-item list: the framework's ceiling
+    floor       bare Litestar, the two catalogue routes as ONE raw asyncpg query each
+    peer        FastAPI + SQLModel, the same two routes as a user would write them
+    shop        `bookshop serve` with its default settings
+    shop, caches off    the same with every cache turned off (CACHES_OFF)
+
+Every figure has its ratio to bare, and on the catalogue routes to the floor and to the peer. The shop
+alone also gets varied searches, carts, a checkout stream, reads during a checkout stream and the
+freshness check (stale reads after writes, two workers). Results go to bench/results/<time>/
+(results.json, results.md, the servers' logs), the table is printed, and the "Last run" sections of
+bench/README.md and README.md are replaced by this run's (--keep-readmes leaves them alone).
+bench/README.md tells what each server and scenario is and what bounds it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
+import math
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -22,57 +37,84 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote_plus
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from adapters.security.argon2_hasher import Argon2PasswordHasher  # noqa: E402
-from adapters.security.jwt_tokens import JwtTokenService  # noqa: E402
-from adapters.sqlalchemy.engine import create_engine  # noqa: E402
+from bench.freshness import Freshness, FreshnessCheck  # noqa: E402
+from bench.report import Result, report  # noqa: E402
 from bench.scratch import run_outside_transaction  # noqa: E402
-from domain.identity import Role, User  # noqa: E402
+from bench.seeding import (  # noqa: E402
+    PASSWORD,
+    Population,
+    active_ids,
+    audit_hot_products,
+    free_connection_slots,
+    reset_shopper_carts,
+    seed,
+    tokens,
+)
 from entrypoints.settings import normalize_database_url  # noqa: E402
 from tests.databases import migrate  # noqa: E402
-from tests.db.test_search_plan import SEED  # noqa: E402
 
 BENCH = ROOT / "bench"
 LUA = BENCH / "lua"
 PYTHON = ROOT / ".venv" / "bin" / "python"
-DATABASE = "bookshop_bench"
 SECRET = "bench-only-secret-0123456789abcdefghijklmnopqrstuvwxyz"
-PASSWORD = "bench password"
-USERS = 1_000
-BUYERS = 12_000
-HOT_PRODUCTS = 20
-HOT_STOCK = 1_000_000
-SEARCHES = [
+
+CACHES_OFF = {"CATALOG_CACHE_SECONDS": "0"}
+"""Every cache of the shop turned off. The only place the bench names the shop's cache settings:
+when they are renamed or new ones appear, change them here."""
+
+SHOPPERS = 1_000
+ORDERS_PER_SECOND_CAP = 500
+"""Buyers are seeded for a checkout stream this fast; past it a stream runs out of buyers (its
+extra requests are 409 cart_empty, and show as non-2xx)."""
+RANDOM_IDS = 5_000
+POPULAR_IDS = 100
+SEARCHES = 2_000
+STORM_CONNECTIONS = 16
+"""Connections of the second wrk (logins, checkouts) while reads are measured."""
+FRESHNESS_PRODUCTS = (1001, 1002, 1003)
+"""Price, withdrawal and stock checks: books no other scenario buys (active: not a multiple of 20)."""
+TITLE_WORDS = [
     "dragon",
-    "wizard stone",
-    "lantern mirror",
+    "wizard",
     "castle",
-    "potion key",
-    "shadow crown",
     "forest",
-    "river map",
+    "potion",
+    "knight",
+    "river",
+    "shadow",
+    "crown",
+    "lantern",
 ]
+TITLE_NOUNS = ["stone", "sword", "mirror", "gate", "song", "key", "storm", "tower", "map", "ring"]
+AUTHOR_WORDS = ["lovelace", "cox", "carla", "potter", "moss", "ada", "brian", "dan", "eve"]
+PREFIX_WORDS = ["tales", "chronicles", "secrets"]
 
 
-@dataclass
-class Result:
-    scenario: str
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-    non_2xx: int
-    errors: int
-    ratio_to_bare: float | None = None
-    note: str = ""
+@dataclass(frozen=True)
+class Server:
+    key: str
+    label: str
+    app: str | None
+    """Import string of the app factory bench/serve.py serves; None: the shop, `bookshop serve`."""
+    ready: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+BARE = Server("bare", "bare Litestar endpoint", "bench.bare_app:create_app", "/items")
+FLOOR = Server("floor", "floor: Litestar + one asyncpg query", "bench.floor_app:create_app", "/products")
+PEER = Server("peer", "peer: FastAPI + SQLModel", "bench.peer_app:create_app", "/products")
+SHOP = Server("shop", "shop (default settings)", None, "/health")
+SHOP_UNCACHED = Server("shop-uncached", "shop, every cache off", None, "/health", CACHES_OFF)
 
 
 def main() -> None:
@@ -80,70 +122,81 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--server-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--database-name", default="bookshop_bench", help="the scratch database, dropped and made anew"
+    )
+    parser.add_argument("--products", type=int, default=100_000, help="catalogue size (default 100,000)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of every server")
     parser.add_argument("--duration", type=int, default=15, help="seconds measured per scenario")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per scenario")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--port", type=int, default=8401)
+    parser.add_argument("--freshness-reads", type=int, default=400, help="reads after each write")
+    parser.add_argument("--freshness-rounds", type=int, default=2, help="writes of each kind")
+    parser.add_argument("--freshness-connections", type=int, default=40)
+    parser.add_argument("--keep-readmes", action="store_true", help="do not write this run into the READMEs")
     options = parser.parse_args()
-    _ensure_wrk()
+    if options.products <= max(FRESHNESS_PRODUCTS):
+        parser.error(f"--products must be at least {max(FRESHNESS_PRODUCTS) + 1}")
+    _ensure_tools()
 
     server = make_url(normalize_database_url(options.server_url))
     maintenance = server.render_as_string(hide_password=False)
-    url = server.set(database=DATABASE).render_as_string(hide_password=False)
+    url = server.set(database=options.database_name).render_as_string(hide_password=False)
     work = BENCH / "results" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     work.mkdir(parents=True)
-    bench = Bench(options, url, work)
+    population = Population(
+        shoppers=SHOPPERS,
+        buyers_per_stream=math.ceil(ORDERS_PER_SECOND_CAP * (options.warmup + options.duration + 6)),
+        streams=4,  # per shop: the checkout stream, and the one under the reads
+        fresh_buyers=2 * options.freshness_rounds,
+    )
+    bench = Bench(options, url, work, population)
 
-    print(f"preparing {DATABASE}: 100,000 products, {USERS:,} users, {BUYERS:,} buyers with a cart")
-    asyncio.run(run_outside_transaction(maintenance, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-    asyncio.run(run_outside_transaction(maintenance, f"CREATE DATABASE {DATABASE}"))
+    name = options.database_name
+    print(f"preparing {name}: {options.products:,} products, {population.admin_id:,} users")
+    asyncio.run(run_outside_transaction(maintenance, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    asyncio.run(run_outside_transaction(maintenance, f"CREATE DATABASE {name}"))
     migrate(url)
-    asyncio.run(seed(url, products=100_000))
-    bench.write_request_files(products=100_000)
+    asyncio.run(seed(url, products=options.products, population=population))
+    bench.write_request_files()
+    remarks = _connection_slots(url, options)
 
-    with bench.serve_bare():
-        bare = bench.measure("bare Litestar endpoint (20 items)", "bare.txt", "GET", bare=True)
-    results = [bare]
-    with bench.serve_shop():
-        for name, lines, method in [
-            ("GET /products", "products.txt", "GET"),
-            ("GET /products?series=NARNIA&sort=-price_cents", "products_narnia.txt", "GET"),
-            ("GET /products/search", "search.txt", "GET"),
-            ("GET /products/{id} (100 popular books)", "product_popular.txt", "GET"),
-            ("GET /products/{id} (5,000 books: the database)", "product.txt", "GET"),
-            ("GET /cart", "cart.txt", "GET"),
-            ("POST /cart/add", "cart_add.txt", "POST"),
-            ("POST /auth/login", "login.txt", "POST"),
-        ]:
-            results.append(bench.measure(name, lines, method))
-        results.append(bench.checkout())
-        results.append(bench.products_under_login_storm(alone=results[1]))
-    scale = {100_000: bench.scale_scenarios("100,000")}
-    asyncio.run(reseed_products(url, 1_000))
-    bench.write_request_files(products=1_000)
-    scale[1_000] = bench.scale_scenarios("1,000")
-    for big, small in zip(scale[100_000], scale[1_000], strict=True):
-        rate = big.requests_per_second / small.requests_per_second
-        small.note = f"at 100,000 products: {rate:.2f}x this rate"
-    results += scale[100_000] + scale[1_000]
-
-    for result in results:
-        result.ratio_to_bare = round(result.requests_per_second / bare.requests_per_second, 3)
-    report(results, options, work)
+    results: list[Result] = []
+    freshness: list[FreshnessCheck] = []
+    with bench.serve(BARE):
+        results.append(bench.measure(BARE, "bare endpoint (20 static items)", "bare.txt", route="bare"))
+    for peer in (FLOOR, PEER):
+        with bench.serve(peer):
+            results += bench.catalogue_routes(peer)
+    for stream, shop in enumerate((SHOP, SHOP_UNCACHED)):
+        asyncio.run(reset_shopper_carts(url, population))
+        with bench.serve(shop):
+            results += bench.shop_scenarios(shop, streams=(2 * stream, 2 * stream + 1))
+            if options.workers >= 2:
+                freshness += bench.freshness(shop, stream, workers=options.workers)
+        if options.workers < 2:
+            with bench.serve(shop, workers=2):
+                freshness += bench.freshness(shop, stream, workers=2)
+    report(results, freshness, options, work, remarks=remarks, write_readmes=not options.keep_readmes)
 
 
 class Bench:
-    def __init__(self, options: argparse.Namespace, database_url: str, work: Path) -> None:
+    def __init__(
+        self, options: argparse.Namespace, database_url: str, work: Path, population: Population
+    ) -> None:
         self.options = options
         self.database_url = database_url
         self.work = work
+        self.population = population
         self.base = f"http://127.0.0.1:{options.port}"
+        self.tokens = tokens(SECRET, population)
 
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
+            "PYTHONPATH": str(ROOT),
             "APP_ENV": "production",
             "PAYMENT_PROVIDER": "test",
             "DATABASE_URL": self.database_url,
@@ -155,52 +208,26 @@ class Bench:
         }
 
     @contextmanager
-    def serve_bare(self) -> Iterator[None]:
-        command = [
-            str(PYTHON), "-m", "uvicorn", "bench.bare_app:create_app", "--factory",
-            "--workers", str(self.options.workers), "--port", str(self.options.port),
-            "--no-access-log", "--no-server-header", "--log-level", "warning",
-        ]  # fmt: skip
-        with self._server(command, "bare.log", "/items"):
-            yield
-
-    @contextmanager
-    def serve_shop(self, *, page_cache: bool = True) -> Iterator[None]:
-        command = [
-            str(PYTHON), "-m", "entrypoints.cli", "serve",
-            "--workers", str(self.options.workers), "--port", str(self.options.port),
-        ]  # fmt: skip
-        env = {} if page_cache else {"CATALOG_CACHE_SECONDS": "0"}
-        with self._server(command, "shop.log" if page_cache else "shop-uncached.log", "/health", env):
-            yield
-
-    def scale_scenarios(self, size: str) -> list[Result]:
-        """The catalogue at one size: as served (pages cached for a second), and with the page
-        cache off, so that every request reaches the database (totals are still reused for 5 s)."""
-        results = []
-        for page_cache, how in ((True, ""), (False, ", every page from the database")):
-            with self.serve_shop(page_cache=page_cache):
-                results.append(self.measure(f"GET /products ({size}{how})", "products.txt", "GET"))
-                results.append(self.measure(f"GET /products/search ({size}{how})", "search.txt", "GET"))
-        return results
-
-    @contextmanager
-    def _server(
-        self, command: list[str], log: str, ready_path: str, env: dict[str, str] | None = None
-    ) -> Iterator[None]:
-        with (self.work / log).open("ab") as output:
-            process = subprocess.Popen(
-                command, cwd=ROOT, env={**self.env(), **(env or {})}, stdout=output, stderr=subprocess.STDOUT
-            )
+    def serve(self, server: Server, *, workers: int | None = None) -> Iterator[None]:
+        """`bookshop serve` for the shop; bench/serve.py (the same uvicorn call) for the others."""
+        count = str(workers or self.options.workers)
+        if server.app is None:
+            command = [str(PYTHON), "-m", "entrypoints.cli", "serve"]
+        else:
+            command = [str(PYTHON), str(BENCH / "serve.py"), server.app]
+        command += ["--workers", count, "--port", str(self.options.port)]
+        env = {**self.env(), **server.env}
+        with (self.work / f"{server.key}.log").open("ab") as output:
+            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
         try:
             wait = [
                 str(PYTHON),
                 "-m",
                 "entrypoints.cli",
                 "wait-ready",
-                self.base + ready_path,
+                self.base + server.ready,
                 "--timeout",
-                "60",
+                "90",
             ]
             subprocess.run(wait, cwd=ROOT, env=self.env(), check=True, capture_output=True)
             yield
@@ -208,92 +235,231 @@ class Bench:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
 
-    def write_request_files(self, *, products: int) -> None:
-        tokens = _tokens(USERS + BUYERS)
-        active = [n for n in range(1, products + 1) if n % 20 != 0]
+    def catalogue_routes(self, server: Server) -> list[Result]:
+        """The two routes every server but bare has, measured the same way on each."""
+        return [
+            self.measure(
+                server, f"GET /products/{{id}}, {self.random_ids:,} random ids", "product.txt", route="id"
+            ),
+            self.measure(server, "GET /products, first page with total", "products.txt", route="page"),
+        ]
+
+    def shop_scenarios(self, shop: Server, *, streams: tuple[int, int]) -> list[Result]:
+        results = self.catalogue_routes(shop)
+        for name, lines, method in [
+            (f"GET /products/{{id}}, {POPULAR_IDS} popular ids", "product_popular.txt", "GET"),
+            ("GET /products?series=NARNIA&sort=-price_cents", "products_narnia.txt", "GET"),
+            (f"GET /products/search, {SEARCHES:,} varied queries", "search.txt", "GET"),
+            ("GET /cart", "cart.txt", "GET"),
+            ("POST /cart/add", "cart_add.txt", "POST"),
+        ]:
+            results.append(self.measure(shop, name, lines, method))
+        results.append(self.checkout(shop, streams[0]))
+        results.append(self.reads_during_checkouts(shop, streams[1], alone=results[0]))
+        if shop is SHOP:
+            results.append(self.measure(shop, "POST /auth/login (argon2id)", "login.txt", "POST"))
+            results.append(self.products_under_login_storm(shop, alone=results[1]))
+        return results
+
+    @property
+    def random_ids(self) -> int:
+        return min(RANDOM_IDS, len(active_ids(self.options.products)))
+
+    def write_request_files(self) -> None:
+        rng = random.Random(13)  # noqa: S311 - a repeatable mix of requests, no secret
+        active = active_ids(self.options.products)
+        shoppers = range(1, SHOPPERS + 1)
         lines = {
             "bare.txt": ["/items"],
             "products.txt": ["/products"],
             "products_narnia.txt": ["/products?series=NARNIA&sort=-price_cents"],
-            "search.txt": [f"/products/search?q={q.replace(' ', '+')}" for q in SEARCHES],
-            "product.txt": [f"/products/{active[(n * 7919) % len(active)]}" for n in range(5_000)],
-            "product_popular.txt": [f"/products/{active[(n * 7919) % len(active)]}" for n in range(100)],
-            "cart.txt": [f"/cart\t{tokens[n]}\t" for n in range(USERS)],
+            "search.txt": [
+                f"/products/search?q={quote_plus(q)}" for q in varied_searches(rng, self.options.products)
+            ],
+            "product.txt": [f"/products/{n}" for n in rng.sample(active, self.random_ids)],
+            "product_popular.txt": [f"/products/{n}" for n in rng.sample(active, POPULAR_IDS)],
+            "cart.txt": [f"/cart\t{self.tokens[n]}\t" for n in shoppers],
             "cart_add.txt": [
-                f'/cart/add\t{tokens[n % USERS]}\t{{"product_id": {active[(n * 104729) % len(active)]}}}'
+                f'/cart/add\t{self.tokens[shoppers[n % SHOPPERS]]}\t{{"product_id": {rng.choice(active)}}}'
                 for n in range(20_000)
             ],
             "login.txt": [
-                f'/auth/login\t\t{{"email": "bench{n}@example.com", "password": "{PASSWORD}"}}'
-                for n in range(USERS)
-            ],
-            "checkout.txt": [
-                f'/checkout\t{tokens[USERS + n]}\t{{"payment_method_id": "pm_card_visa"}}'
-                for n in range(BUYERS)
+                f'/auth/login\t\t{{"email": "bench{n - 1}@example.com", "password": "{PASSWORD}"}}'
+                for n in shoppers
             ],
         }
+        for k in range(self.population.streams):
+            lines[f"checkout-{k}.txt"] = [
+                f'/checkout\t{self.tokens[n]}\t{{"payment_method_id": "pm_card_visa"}}'
+                for n in self.population.stream(k)
+            ]
         for name, content in lines.items():
             (self.work / name).write_text("\n".join(content) + "\n")
 
     def wrk(
-        self, lines: str, method: str, duration: int, connections: int, base: str | None = None
+        self, lines: str, method: str, duration: int, *, connections: int, threads: int
     ) -> dict[str, int]:
         command = [
-            "wrk", f"-t{self.options.threads}", f"-c{connections}", f"-d{duration}s", "--latency",
-            "--timeout", "10s", "-s", str(LUA / "rotate.lua"), base or self.base,
-            "--", str(self.work / lines), method, str(self.options.threads),
+            "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
+            "--timeout", "10s", "-s", str(LUA / "rotate.lua"), self.base,
+            "--", str(self.work / lines), method, str(threads),
         ]  # fmt: skip
         output = subprocess.run(
             command, env={**os.environ, "BENCH_LUA": str(LUA)}, capture_output=True, text=True, check=True
         ).stdout
-        line = next(line for line in output.splitlines() if line.startswith("BENCH "))
-        parsed: dict[str, int] = json.loads(line.removeprefix("BENCH "))
-        return parsed
+        return _parse_wrk(output)
 
-    def measure(self, name: str, lines: str, method: str, *, bare: bool = False, note: str = "") -> Result:
-        print(f"  {name} ...", flush=True)
-        self.wrk(lines, method, self.options.warmup, self.options.connections)
-        raw = self.wrk(lines, method, self.options.duration, self.options.connections)
-        return _result(name, raw, note)
-
-    def checkout(self) -> Result:
-        """Distinct buyers (one cart each, over 20 hot books), measured cold: a warm-up would spend
-        buyers. Then the shelf is audited: each book's stock plus what its orders hold is what it had."""
-        print("  POST /checkout ...", flush=True)
-        raw = self.wrk("checkout.txt", "POST", self.options.duration, self.options.connections)
-        audit = asyncio.run(_audit_hot_products(self.database_url))
-        note = f"{audit['paid']} PAID orders; stock + sold = initial for every book: {audit['consistent']}"
-        return _result("POST /checkout (distinct buyers)", raw, note)
-
-    def products_under_login_storm(self, alone: Result) -> Result:
-        """GET /products measured while another wrk hammers POST /auth/login (argon2id)."""
-        print("  GET /products during a login storm ...", flush=True)
-        storm_seconds = self.options.duration + self.options.warmup + 4
-        storm = subprocess.Popen(
+    def background_wrk(self, lines: str, method: str, seconds: int) -> subprocess.Popen[str]:
+        """A second load (logins, checkouts) on one wrk thread while something else is measured."""
+        return subprocess.Popen(
             [
-                "wrk", "-t1", "-c16", f"-d{storm_seconds}s", "--timeout", "10s",
-                "-s", str(LUA / "rotate.lua"), self.base,
-                "--", str(self.work / "login.txt"), "POST", "1",
+                "wrk", "-t1", f"-c{STORM_CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s",
+                "-s", str(LUA / "rotate.lua"), self.base, "--", str(self.work / lines), method, "1",
             ],
             env={**os.environ, "BENCH_LUA": str(LUA)}, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
+
+    def measure(
+        self, server: Server, name: str, lines: str, method: str = "GET", *, route: str = "", note: str = ""
+    ) -> Result:
+        print(f"  {server.label}: {name} ...", flush=True)
+        wrk = {"connections": self.options.connections, "threads": self.options.threads}
+        self.wrk(lines, method, self.options.warmup, **wrk)
+        raw = self.wrk(lines, method, self.options.duration, **wrk)
+        return _result(name, server, raw, route=route, note=note)
+
+    def checkout(self, shop: Server, stream: int) -> Result:
+        """Distinct buyers (one cart each, over 20 hot books), measured cold: a warm-up would spend
+        buyers. Then the shelf is audited: each book's stock plus what its orders hold is what it had."""
+        name = "POST /checkout, distinct buyers (orders/s)"
+        print(f"  {shop.label}: {name} ...", flush=True)
+        paid_before, _ = asyncio.run(audit_hot_products(self.database_url))
+        raw = self.wrk(
+            f"checkout-{stream}.txt",
+            "POST",
+            self.options.duration,
+            connections=self.options.connections,
+            threads=self.options.threads,
+        )
+        paid, consistent = asyncio.run(audit_hot_products(self.database_url))
+        note = f"{paid - paid_before} orders PAID; stock + sold = initial for every book: {consistent}"
+        return _result(name, shop, raw, note=note)
+
+    def reads_during_checkouts(self, shop: Server, stream: int, alone: Result) -> Result:
+        """GET /products/{id} (the random ids) while a second wrk posts checkouts."""
+        seconds = self.options.warmup + self.options.duration + 4
+        paid_before, _ = asyncio.run(audit_hot_products(self.database_url))
+        checkouts = self.background_wrk(f"checkout-{stream}.txt", "POST", seconds)
         time.sleep(2)
-        measured = self.measure("GET /products during a login storm", "products.txt", "GET")
-        storm_output, _ = storm.communicate(timeout=storm_seconds + 30)
-        logins = json.loads(next(x for x in storm_output.splitlines() if x.startswith("BENCH "))[6:])
-        logins_per_second = logins["requests"] / (logins["duration_us"] / 1e6)
-        measured.note = (
-            f"p99 {measured.p99_ms} ms vs {alone.p99_ms} ms alone "
-            f"(x{measured.p99_ms / alone.p99_ms:.2f}); {logins_per_second:.0f} logins/s meanwhile"
+        measured = self.measure(
+            shop, "GET /products/{id} during a checkout stream", "product.txt", route="id"
+        )
+        output, _ = checkouts.communicate(timeout=seconds + 60)
+        stream_result = _parse_wrk(output)
+        paid, consistent = asyncio.run(audit_hot_products(self.database_url))
+        orders_per_second = stream_result["requests"] / (stream_result["duration_us"] / 1e6)
+        measured.note = _joined(
+            measured.note,
+            f"p99 {measured.p99_ms} ms vs {alone.p99_ms} ms alone (x{measured.p99_ms / alone.p99_ms:.2f}); "
+            f"meanwhile {orders_per_second:.0f} checkouts/s, {stream_result['non_2xx']} non-2xx, "
+            f"{paid - paid_before} PAID, no oversell: {consistent}",
         )
         return measured
 
+    def products_under_login_storm(self, shop: Server, alone: Result) -> Result:
+        """GET /products measured while another wrk posts logins (argon2id)."""
+        seconds = self.options.warmup + self.options.duration + 4
+        storm = self.background_wrk("login.txt", "POST", seconds)
+        time.sleep(2)
+        measured = self.measure(shop, "GET /products during a login storm", "products.txt")
+        output, _ = storm.communicate(timeout=seconds + 60)
+        logins = _parse_wrk(output)
+        measured.note = _joined(
+            measured.note,
+            f"p99 {measured.p99_ms} ms vs {alone.p99_ms} ms alone (x{measured.p99_ms / alone.p99_ms:.2f}); "
+            f"meanwhile {logins['requests'] / (logins['duration_us'] / 1e6):.0f} logins/s, of which "
+            f"{(logins['requests'] - logins['non_2xx']) / (logins['duration_us'] / 1e6):.0f}/s 2xx",
+        )
+        return measured
 
-def _result(name: str, raw: dict[str, int], note: str) -> Result:
+    def freshness(self, shop: Server, config: int, *, workers: int) -> list[FreshnessCheck]:
+        print(f"  {shop.label}: freshness ...", flush=True)
+        rounds = self.options.freshness_rounds
+        check = Freshness(
+            base=self.base,
+            port=self.options.port,
+            database_url=self.database_url,
+            admin_token=self.tokens[self.population.admin_id],
+            reads=self.options.freshness_reads,
+            connections=self.options.freshness_connections,
+            workers=workers,
+        )
+        buyers = list(self.population.fresh())[config * rounds : (config + 1) * rounds]
+        return asyncio.run(
+            check.run(
+                shop.label,
+                rounds=rounds,
+                products=FRESHNESS_PRODUCTS,
+                buyer_tokens=[self.tokens[n] for n in buyers],
+            )
+        )
+
+
+def _connection_slots(url: str, options: argparse.Namespace) -> list[str]:
+    """A warning when other programs hold so many of PostgreSQL's connections that the servers
+    could be refused some: a server may hold one per request in flight (up to twice DB_POOL_SIZE
+    per worker, in the shop), and the bench itself one."""
+    free = asyncio.run(free_connection_slots(url))
+    in_flight = max(options.connections + STORM_CONNECTIONS, options.freshness_connections)
+    wanted = min(in_flight, options.workers * 2 * 20) + 1
+    if free >= wanted:
+        return []
+    remark = (
+        f"PostgreSQL had {free} connection slots free at the start (other programs held the rest); "
+        f"the shop may want up to {wanted}: refused connections show as 5xx (non-2xx) and slow figures."
+    )
+    print("warning: " + remark)
+    return [remark]
+
+
+def varied_searches(rng: random.Random, products: int) -> list[str]:
+    """Searches as shoppers type them, nearly all different (so no one page stays cached): one word
+    (about a tenth of the catalogue), two title words (1%), a word and a fragment of a book's number
+    (a few books), an author's word and a title word, a title's first word, words cut short."""
+    kinds = [
+        lambda: rng.choice(TITLE_WORDS + TITLE_NOUNS + AUTHOR_WORDS),
+        lambda: f"{rng.choice(TITLE_WORDS)} {rng.choice(TITLE_NOUNS)}",
+        lambda: f"{rng.choice(TITLE_WORDS + TITLE_NOUNS)} {rng.randint(1, products)}",
+        lambda: f"{rng.choice(AUTHOR_WORDS)} {rng.choice(TITLE_WORDS + TITLE_NOUNS)}",
+        lambda: f"{rng.choice(PREFIX_WORDS)} {rng.choice(TITLE_WORDS)} {rng.choice(TITLE_NOUNS)}",
+        lambda: f"{rng.choice(TITLE_WORDS)[:4]} {rng.choice(TITLE_NOUNS)[:3]}",
+    ]
+    weights = [10, 15, 40, 15, 10, 10]
+    found: dict[str, None] = {}
+    for _ in range(100 * SEARCHES):
+        if len(found) == SEARCHES:
+            break
+        found[rng.choices(kinds, weights)[0]()] = None
+    queries = list(found)
+    rng.shuffle(queries)
+    return queries
+
+
+def _parse_wrk(output: str) -> dict[str, int]:
+    line = next(line for line in output.splitlines() if line.startswith("BENCH "))
+    parsed: dict[str, int] = json.loads(line.removeprefix("BENCH "))
+    return parsed
+
+
+def _result(name: str, server: Server, raw: dict[str, int], *, route: str = "", note: str = "") -> Result:
     seconds = raw["duration_us"] / 1e6
     errors = sum(raw[k] for k in ("errors_connect", "errors_read", "errors_write", "errors_timeout"))
+    if raw["non_2xx"]:
+        note = _joined(f"2xx only: {(raw['requests'] - raw['non_2xx']) / seconds:,.0f}/s", note)
     return Result(
         scenario=name,
+        server=server.label,
+        route=route,
         requests_per_second=round(raw["requests"] / seconds, 1),
         p50_ms=round(raw["p50_us"] / 1000, 2),
         p99_ms=round(raw["p99_us"] / 1000, 2),
@@ -303,102 +469,18 @@ def _result(name: str, raw: dict[str, int], note: str) -> Result:
     )
 
 
-def _tokens(count: int) -> list[str]:
-    """Access tokens signed with the server's secret: user n is id n + 1."""
-    service = JwtTokenService(SECRET, access_token_ttl_seconds=7200)
-    now = datetime.now(UTC)
-    return [
-        service.issue_access_token(
-            User(id=n + 1, email="x@y.zz", password_hash="", created_at=now, role=Role.USER), now
+def _joined(*notes: str) -> str:
+    return "; ".join(note for note in notes if note)
+
+
+def _ensure_tools() -> None:
+    missing = [name for name in ("fastapi", "sqlmodel") if importlib.util.find_spec(name) is None]
+    if missing:
+        sys.exit(
+            f"the peer needs {', '.join(missing)}: make bench installs them (pip install -e '.[dev,bench]')"
         )
-        for n in range(count)
-    ]
-
-
-async def seed(url: str, *, products: int) -> None:
-    hasher = Argon2PasswordHasher()  # the production parameters: logins cost what they cost
-    password_hash = await hasher.hash(PASSWORD)
-    hasher.close()
-    engine = create_engine(url, pool_size=1)
-    async with engine.begin() as conn:
-        await conn.execute(SEED, {"size": products, "stock_floor": 10_000})
-        await conn.execute(
-            text("UPDATE products SET stock = :stock, is_active = true WHERE id <= :hot"),
-            {"stock": HOT_STOCK, "hot": HOT_PRODUCTS},
-        )
-        await conn.execute(
-            text(
-                "INSERT INTO users (email, password_hash, role, is_active, created_at) "
-                "SELECT 'bench' || (n - 1) || '@example.com', :hash, 'USER', true, now() "
-                "FROM generate_series(1, :count) AS n"
-            ),
-            {"hash": password_hash, "count": USERS + BUYERS},
-        )
-        await conn.execute(text("INSERT INTO carts (user_id, updated_at) SELECT id, now() FROM users"))
-        await conn.execute(
-            text(
-                "INSERT INTO cart_items (cart_id, product_id, quantity) "
-                "SELECT c.id, 1 + (c.user_id % :hot), 1 FROM carts c WHERE c.user_id > :users"
-            ),
-            {"hot": HOT_PRODUCTS, "users": USERS},
-        )
-    await engine.dispose()
-    await run_outside_transaction(url, "VACUUM ANALYZE")
-
-
-async def reseed_products(url: str, products: int) -> None:
-    """The same catalogue shape at another size (orders and carts go with the old products)."""
-    engine = create_engine(url, pool_size=1)
-    async with engine.begin() as conn:
-        await conn.execute(text("TRUNCATE products RESTART IDENTITY CASCADE"))
-        await conn.execute(SEED, {"size": products, "stock_floor": 10_000})
-    await engine.dispose()
-    await run_outside_transaction(url, "VACUUM ANALYZE")
-
-
-async def _audit_hot_products(url: str) -> dict[str, object]:
-    engine = create_engine(url, pool_size=1)
-    async with engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                text(
-                    "SELECT p.id, p.stock, COALESCE(SUM(i.quantity) FILTER (WHERE o.status <> 'FAILED'), 0) "
-                    "FROM products p LEFT JOIN order_items i ON i.product_id = p.id "
-                    "LEFT JOIN orders o ON o.id = i.order_id WHERE p.id <= :hot GROUP BY p.id, p.stock"
-                ),
-                {"hot": HOT_PRODUCTS},
-            )
-        ).all()
-        paid = await conn.scalar(text("SELECT count(*) FROM orders WHERE status = 'PAID'"))
-    await engine.dispose()
-    consistent = all(stock + sold == HOT_STOCK and stock >= 0 for _, stock, sold in rows)
-    return {"paid": paid, "consistent": consistent}
-
-
-def report(results: list[Result], options: argparse.Namespace, work: Path) -> None:
-    machine = (
-        f"{os.cpu_count()} CPUs; {options.workers} workers, wrk -t{options.threads} -c{options.connections}"
-    )
-    header = (
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}, {options.duration} s per scenario "
-        f"after {options.warmup} s of warm-up; PostgreSQL on the same machine.\n\n"
-        "| scenario | req/s | p50 ms | p99 ms | ratio to bare | non-2xx | errors | note |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---|\n"
-    )
-    rows = "".join(
-        f"| {r.scenario} | {r.requests_per_second:,.0f} | {r.p50_ms} | {r.p99_ms} | {r.ratio_to_bare:.2f} "
-        f"| {r.non_2xx} | {r.errors} | {r.note} |\n"
-        for r in results
-    )
-    (work / "results.md").write_text(header + rows)
-    (work / "results.json").write_text(
-        json.dumps({"options": vars(options), "results": [asdict(r) for r in results]}, indent=2)
-    )
-    print("\n" + header + rows)
-    print(f"written to {work.relative_to(ROOT)}/results.md and results.json")
-
-
-def _ensure_wrk() -> None:
+    if not shutil.which("ss"):
+        sys.exit("ss is needed (iproute2): the freshness check reads which workers answered")
     if shutil.which("wrk"):
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):

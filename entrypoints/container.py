@@ -14,8 +14,10 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.caching.shop_window import CachedShopWindow
+from adapters.caching.version_reads import SharedVersionReads
+from adapters.caching.versioned_cache import VersionedCache
 from adapters.memory.attempt_counter import MemoryAttemptCounter
+from adapters.memory.catalogue_version import MemoryCatalogueVersion
 from adapters.memory.probe import MemoryDatabaseProbe
 from adapters.memory.queries import MemoryCatalogQueries, MemoryOrderQueries, MemoryUserQueries
 from adapters.memory.store import MemoryStore
@@ -27,7 +29,7 @@ from adapters.redis.attempt_counter import RedisAttemptCounter
 from adapters.redis.guard import RedisGuard
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_tokens import JwtTokenService
-from adapters.sqlalchemy.count_cache import CountCache
+from adapters.sqlalchemy.catalogue_version import sql_catalogue_version
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.probe import PROBE_TIMEOUT_SECONDS, SqlDatabaseProbe
 from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlOrderQueries, SqlUserQueries
@@ -47,13 +49,14 @@ from application.own_account import (
     SessionIssuer,
     SignUp,
 )
-from application.ports import CacheProbe, DatabaseProbe, PaymentProvider, WebhookVerifier
+from application.ports import CacheProbe, CatalogueVersion, DatabaseProbe, PaymentProvider, WebhookVerifier
 from application.queries import CatalogQueries, OrderQueries, ShopWindow, UserQueries
 from application.rate_limits import LimitAuthAttempts
 from application.settle_payment import SettlePayment
 from application.shop_window import StoredShopWindow
 from application.staff_accounts import ChangeUserAccess, CreateAdmin
 from domain.limits import PurchaseLimits
+from entrypoints.http.page_cache import PAGE_CACHE_BYTES, StoredPage
 from entrypoints.provides import Provides
 from entrypoints.settings import AppEnv, PaymentProviderKind, Settings
 
@@ -91,13 +94,18 @@ def _redis_guard(settings: Settings) -> RedisGuard:
     )
 
 
-def _shop_window(catalog: CatalogQueries, settings: Settings) -> ShopWindow:
-    """The shop window from memory for a couple of seconds, unless turned off (tests do)."""
-    stored = StoredShopWindow(catalog)
+def _catalogue_pages(version: CatalogueVersion, settings: Settings) -> VersionedCache[str, StoredPage] | None:
+    """The public catalogue's pages, each kept only while the catalogue version it was read under
+    is current, and at most CATALOG_CACHE_SECONDS; None when that is 0 (no page is kept)."""
     if settings.catalog_cache_seconds <= 0:
-        return stored
-    return CachedShopWindow(
-        stored, fresh_for=settings.catalog_cache_seconds, wait_at_most=settings.db_timeout_seconds
+        return None
+    return VersionedCache(
+        SharedVersionReads(version),
+        max_age=settings.catalog_cache_seconds,
+        capacity=PAGE_CACHE_BYTES,
+        weigh=StoredPage.weight,
+        keep=StoredPage.worth_keeping,
+        wait_at_most=settings.db_timeout_seconds,
     )
 
 
@@ -191,14 +199,16 @@ class Container(containers.DeclarativeContainer):
     )
     catalog_queries: Provides[CatalogQueries] = providers.Selector(
         providers.Callable(_store_kind, settings),
-        sqlalchemy=providers.Singleton(
-            SqlCatalogQueries,
-            engine,
-            providers.Singleton(CountCache, settings.provided.catalog_count_cache_seconds),
-        ),
+        sqlalchemy=providers.Singleton(SqlCatalogQueries, engine),
         memory=providers.Singleton(MemoryCatalogQueries, memory_store),
     )
-    shop_window: Provides[ShopWindow] = providers.Singleton(_shop_window, catalog_queries, settings)
+    shop_window: Provides[ShopWindow] = providers.Singleton(StoredShopWindow, catalog_queries)
+    catalogue_version = providers.Selector(
+        providers.Callable(_store_kind, settings),
+        sqlalchemy=providers.Singleton(sql_catalogue_version, engine),
+        memory=providers.Singleton(MemoryCatalogueVersion, memory_store),
+    )
+    catalogue_pages = providers.Singleton(_catalogue_pages, catalogue_version, settings)
     order_queries: Provides[OrderQueries] = providers.Selector(
         providers.Callable(_store_kind, settings),
         sqlalchemy=providers.Singleton(SqlOrderQueries, engine),
@@ -305,6 +315,7 @@ async def close_container(container: Container) -> None:
     """Release what the container opened: the connection pool, Redis and the hashing threads."""
     settings = container.settings()
     if not settings.uses_memory_store:
+        await container.catalogue_version().close()
         await container.engine().dispose()
     if settings.redis_url:
         await container.redis().aclose()

@@ -66,12 +66,11 @@ class Settings:
     worker_healthcheck_timeout_seconds: int = 30
     """How long uvicorn's supervisor waits for a worker's health check before killing it."""
     db_pool_size: int = 20
-    catalog_cache_seconds: int = 1
-    """How long each worker keeps a public catalogue page fresh (as a response and as a query
-    result); a stale one is served for up to 10 s more while it reloads (see CachedShopWindow).
-    0 turns caching off."""
-    catalog_count_cache_seconds: float = 5.0
-    """How long an expensive product-page total may be reused (see CountCache); 0 turns it off."""
+    catalog_cache_seconds: int = 10
+    """The longest each worker keeps a public catalogue page. A page is served only while no
+    catalogue write has completed since it was read (see adapters.caching.versioned_cache), so this
+    is not how stale a page may be: it only bounds how long one could be outdated if a process
+    died between a write's commit and moving the catalogue version on. 0: no page is kept."""
     forwarded_allow_ips: str | None = None
     """Addresses of the load balancers whose X-Forwarded-For is trusted (uvicorn's setting); unset,
     the peer address is the client address, which is what the auth rate limit counts."""
@@ -125,8 +124,7 @@ class Settings:
             ),
             db_pool_size=reader.integer("DB_POOL_SIZE", 20, minimum=1),
             forwarded_allow_ips=reader.text("FORWARDED_ALLOW_IPS"),
-            catalog_cache_seconds=reader.integer("CATALOG_CACHE_SECONDS", 1, minimum=0),
-            catalog_count_cache_seconds=reader.integer("CATALOG_COUNT_CACHE_SECONDS", 5, minimum=0),
+            catalog_cache_seconds=reader.integer("CATALOG_CACHE_SECONDS", 10, minimum=0),
         )
 
 

@@ -52,6 +52,8 @@ class MemoryStore:
         self.committed = Tables()
         self.lock = asyncio.Lock()
         self._sequences: dict[str, Iterator[int]] = {}
+        self.catalogue_version = 0
+        """Moved on by every commit that changed a product (see MemoryCatalogueVersion)."""
 
     def next_id(self, table: str) -> int:
         """Like a database sequence: ids are never reused, even after a rollback."""

@@ -39,6 +39,8 @@ class MemoryUnitOfWork:
         if self._work is None:
             raise RuntimeError("commit outside of `async with`")
         self._store.committed = self._work
+        if self.products.changed:
+            self._store.catalogue_version += 1
         self._begin()
 
     def _begin(self) -> None:

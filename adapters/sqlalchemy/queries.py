@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Hashable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.sqlalchemy.count_cache import CountCache
+from adapters.sqlalchemy.driver import (
+    PRODUCT_COLUMNS,
+    USER_COLUMNS,
+    driver_connection,
+    product_from_record,
+    user_from_record,
+)
 from adapters.sqlalchemy.engine import READ_ONLY, lost_the_database
 from adapters.sqlalchemy.rows import load_orders, product_from_row, user_from_row
 from adapters.sqlalchemy.search import find_near_words, search_connection, search_page
@@ -29,6 +34,9 @@ _ORDER: dict[ProductSort, Sequence[ColumnElement[Any]]] = {
     ProductSort.CREATED: (products.c.created_at, products.c.id),
     ProductSort.CREATED_DESCENDING: (products.c.created_at.desc(), products.c.id),
 }
+
+_ACTIVE_PRODUCT = f"SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1 AND is_active"  # noqa: S608 - fixed text
+_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = $1"  # noqa: S608 - fixed text
 
 
 @asynccontextmanager
@@ -77,26 +85,18 @@ async def _page(
     query: Select[Any],
     conditions: Sequence[ColumnElement[bool]],
     page: PageRequest,
-    *,
-    counts: CountCache,
-    count_key: Hashable,
 ) -> tuple[list[Product], int]:
     rows = (await conn.execute(query.limit(page.limit).offset(page.offset))).all()
     items = [product_from_row(row) for row in rows]
     if len(rows) < page.limit and (rows or page.offset == 0):
         return items, page.offset + len(rows)  # the last page tells its own total: no count needed
-    total = counts.get(count_key)
-    if total is None:
-        started = time.perf_counter()
-        total = int(await conn.scalar(select(func.count()).select_from(products).where(*conditions)) or 0)
-        counts.put(count_key, total, time.perf_counter() - started)
+    total = int(await conn.scalar(select(func.count()).select_from(products).where(*conditions)) or 0)
     return items, total
 
 
 class SqlCatalogQueries:
-    def __init__(self, engine: AsyncEngine, counts: CountCache | None = None) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._counts = counts or CountCache(ttl_seconds=0)
 
     async def list_products(
         self, filters: ProductFilters, sort: ProductSort, page: PageRequest
@@ -104,9 +104,7 @@ class SqlCatalogQueries:
         conditions = _product_conditions(filters)
         query = select(products).where(*conditions).order_by(*_ORDER[sort])
         async with read_connection(self._engine) as conn:
-            items, total = await _page(
-                conn, query, conditions, page, counts=self._counts, count_key=("list", filters)
-            )
+            items, total = await _page(conn, query, conditions, page)
         return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
     async def search_products(
@@ -121,6 +119,10 @@ class SqlCatalogQueries:
             return await find_near_words(conn, words)
 
     async def get_active_product(self, product_id: int) -> Product | None:
+        if self._engine.dialect.name == "postgresql":
+            async with driver_connection(self._engine) as driver:
+                record = await driver.fetchrow(_ACTIVE_PRODUCT, product_id)
+            return product_from_record(record) if record else None
         async with read_connection(self._engine) as conn:
             row = (
                 await conn.execute(select(products).where(products.c.id == product_id, products.c.is_active))
@@ -180,6 +182,11 @@ class SqlUserQueries:
         return Page(items=items, total=int(total or 0), limit=page.limit, offset=page.offset)
 
     async def get_user(self, user_id: int) -> User | None:
+        """Every authenticated request reads its caller: on PostgreSQL the lean driver path."""
+        if self._engine.dialect.name == "postgresql":
+            async with driver_connection(self._engine) as driver:
+                record = await driver.fetchrow(_USER, user_id)
+            return user_from_record(record) if record else None
         async with read_connection(self._engine) as conn:
             row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
         return user_from_row(row) if row else None

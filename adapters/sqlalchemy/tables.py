@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Sequence,
     String,
     Table,
     Text,
@@ -262,3 +263,8 @@ payment_events = Table(
     Column("event_id", String(255), primary_key=True),
     Column("received_at", UtcDateTime(), nullable=False),
 )
+
+catalogue_version = Sequence("catalogue_version", metadata=metadata, cache=1)
+"""PostgreSQL only (SQLite keeps the catalogue version in its file header): see
+adapters.sqlalchemy.catalogue_version. CACHE 1, so that no session holds values back and
+`last_value` is always the latest one handed out."""

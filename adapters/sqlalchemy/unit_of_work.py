@@ -6,6 +6,7 @@ from typing import Self
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sqlalchemy.catalogue_version import move_on_after_commit, move_on_before_commit
 from adapters.sqlalchemy.engine import UNREACHABLE, lost_the_database
 from adapters.sqlalchemy.repositories.carts import SqlCartRepository
 from adapters.sqlalchemy.repositories.idempotency_keys import SqlIdempotencyKeyRepository
@@ -65,6 +66,15 @@ class SqlUnitOfWork:
             raise StoreUnavailable() from exc
 
     async def commit(self) -> None:
+        """Commits; when a product or its stock changed, moves the catalogue version on (see
+        adapters.sqlalchemy.catalogue_version) before returning, so that the response of the
+        request that wrote goes out only once every cache in front of the catalogue is outdated."""
         if self._conn is None:
             raise RuntimeError("commit outside of `async with`")
+        catalogue_changed = self.products.changed
+        if catalogue_changed:
+            await move_on_before_commit(self._conn)
         await self._conn.commit()
+        if catalogue_changed:
+            self.products.changed = False
+            await move_on_after_commit(self._conn)

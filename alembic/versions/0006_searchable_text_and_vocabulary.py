@@ -1,7 +1,7 @@
 """searchable text of products, the catalogue's vocabulary, trigram indexes on both
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 10:00:00.000000
 
 Search compares words with a product's title, author and series' name as domain.search writes them
@@ -24,7 +24,7 @@ from domain.search import product_text, title_text
 from domain.search import vocabulary as search_vocabulary
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

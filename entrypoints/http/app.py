@@ -17,15 +17,10 @@ from entrypoints.http.catalog import CatalogController
 from entrypoints.http.dependencies import Dependencies
 from entrypoints.http.health import health
 from entrypoints.http.openapi import openapi_config
+from entrypoints.http.page_cache import CataloguePageCache
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.query_parameters import QueryModels, QueryValidationMiddleware
 from entrypoints.http.request_context import RequestContextMiddleware
-from entrypoints.http.response_cache import (
-    RESPONSE_CACHE_STORE,
-    BoundedMemoryStore,
-    ShieldCachedResponses,
-    response_cache_config,
-)
 from entrypoints.http.security import BearerAuthMiddleware
 from entrypoints.http.shopping import CartController, CheckoutController, OrderController
 from entrypoints.http.webhooks import stripe_webhook
@@ -61,22 +56,20 @@ def create_app(container: Container, routes: Sequence[ControllerRouterHandler] =
             await close_container(container)
 
     query_models = QueryModels()
+    middleware = [
+        DefineMiddleware(BearerAuthMiddleware, authenticate=container.authenticate(), exclude=["^/schema"]),
+        DefineMiddleware(QueryValidationMiddleware, models=query_models),
+    ]
+    if (pages := container.catalogue_pages()) is not None:
+        middleware.append(DefineMiddleware(CataloguePageCache, pages=pages))
     app = Litestar(
         route_handlers=list(routes),
         dependencies=dependencies.for_litestar(),
-        middleware=[
-            DefineMiddleware(
-                BearerAuthMiddleware, authenticate=container.authenticate(), exclude=["^/schema"]
-            ),
-            DefineMiddleware(QueryValidationMiddleware, models=query_models),
-            ShieldCachedResponses,
-        ],
+        middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(_version()),
         lifespan=[lifespan],
         request_max_body_size=MAX_REQUEST_BODY_BYTES,
-        response_cache_config=response_cache_config(container.settings().catalog_cache_seconds),
-        stores={RESPONSE_CACHE_STORE: BoundedMemoryStore()},
         return_dto=None,
         logging_config=None,  # logging is the entrypoint's to set up (entrypoints.logs), not the app's
         debug=False,

@@ -18,6 +18,7 @@ from application.queries import (
 )
 from domain.search import NEAR_WORD_SIMILARITY, NEAR_WORDS_PER_WORD
 from entrypoints.http.dependencies import Inject
+from entrypoints.http.page_cache import CACHED_PAGE
 from entrypoints.http.parameters import (
     Author,
     Cents,
@@ -49,16 +50,16 @@ SEARCH_RULES = (
 
 
 class CatalogController(Controller):
-    """Public. With CATALOG_CACHE_SECONDS set, answered from each worker's memory, as finished
-    responses (entrypoints.http.response_cache) in front of cached query results
-    (adapters.caching.shop_window): a page is normally a second or two old, and up to about 12 s while
-    the database is slow (the last good page is served meanwhile)."""
+    """Public, read from the ShopWindow. With CATALOG_CACHE_SECONDS above 0 each worker keeps the
+    pages as finished responses (entrypoints.http.page_cache), each served only while the
+    catalogue version it was read under is current: a request that starts after a write's
+    response never gets a page from before it."""
 
     path = "/products"
     tags = ["products"]
     opt = {PUBLIC: True}
 
-    @get("/", responses=problems(400), cache=True)
+    @get("/", responses=problems(400), opt={CACHED_PAGE: True})
     async def list_products(
         self,
         *,
@@ -83,7 +84,7 @@ class CatalogController(Controller):
         page = PageRequest(limit=limit, offset=offset)
         return ProductPage.of(await shop_window.products_on_sale(filters, sort, page))
 
-    @get("/search", responses=problems(400), cache=True, description=SEARCH_RULES)
+    @get("/search", responses=problems(400), opt={CACHED_PAGE: True}, description=SEARCH_RULES)
     async def search(
         self,
         shop_window: Inject[ShopWindow],
@@ -103,7 +104,7 @@ class CatalogController(Controller):
         page = PageRequest(limit=limit, offset=offset)
         return SearchPage.of(await shop_window.search_on_sale(SearchTerms.parse(q), page, series=series))
 
-    @get("/{product_id:int}", responses=problems(400, 404), cache=True)
+    @get("/{product_id:int}", responses=problems(400, 404), opt={CACHED_PAGE: True})
     async def show(self, shop_window: Inject[ShopWindow], product_id: Id) -> ProductResponse:
         """One product on sale; a product withdrawn from sale is not found."""
         product = await shop_window.product_on_sale(product_id)

@@ -13,7 +13,10 @@ def openapi_config(version: str) -> OpenAPIConfig:
         title="Bookshop API",
         version=version,
         description="An online bookshop for the Harry Potter and Narnia books. Errors are RFC 9457 "
-        "problem details (application/problem+json) with a stable `code`.",
+        "problem details (application/problem+json) with a stable `code`. Read-your-writes: a request "
+        "that starts after a write's 2xx response has been received sees that write (a price, a "
+        "withdrawal, a stock movement, a new product, every `total`), whichever worker or host answers "
+        "it; cached catalogue pages are served only while no write has changed the catalogue since.",
         path="/schema",
         components=Components(
             security_schemes={

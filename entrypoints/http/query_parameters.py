@@ -4,7 +4,7 @@ Litestar ignores query parameters a route does not declare, so `?seris=HP` would
 series, and the page cache would keep that answer under a key of the client's choosing. Here every
 route refuses names it does not declare (400 validation_error naming each), and converts the ones it
 does exactly as Litestar will (the route's own signature types, Litestar's lenient string
-conversion), so the page cache keys on validated values only (see response_cache.page_key): a
+conversion), so the page cache keys on validated values only (see page_cache.page_key): a
 query the route would refuse never reaches the cache, and two spellings of one query
 (`limit=5.0&in_stock=TRUE`, `limit=5&in_stock=true`) are one entry.
 

@@ -4,12 +4,16 @@ over once its /health answers 200 and stopped (SIGTERM) afterwards."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from tests.outages import free_port
 
@@ -72,3 +76,38 @@ def serving(env: Mapping[str, str], log: Path, *, workers: int = 1) -> Iterator[
     finally:
         process.terminate()
         process.wait(timeout=40)
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server of several workers, and what its access log says about who served what."""
+
+    url: str
+    log: Path
+
+    def pids_that_served(self, path: str | None = None, *, request_ids: str | None = None) -> set[int]:
+        """The workers that answered `path`, or the requests whose X-Request-ID starts with
+        `request_ids`."""
+        pids = set()
+        for line in self.log.read_text().splitlines():
+            if line.startswith("{"):
+                entry = json.loads(line)
+                if entry.get("logger") != "bookshop.access":
+                    continue
+                if path is not None and entry.get("path") != path:
+                    continue
+                if request_ids is not None and not str(entry.get("request_id")).startswith(request_ids):
+                    continue
+                pids.add(int(entry["pid"]))
+        return pids
+
+
+def until_both_workers_answer(server: Server) -> None:
+    """`wait-ready` returns when one worker answers; the other may still be starting, and until it
+    accepts, every connection lands on the first (a test of two workers would then test one)."""
+    deadline = time.monotonic() + 60
+    with httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=10) as client:
+        while len(server.pids_that_served("/health")) < 2:
+            assert time.monotonic() < deadline, "the second worker never answered /health"
+            client.get(f"{server.url}/health").raise_for_status()
+            time.sleep(0.05)

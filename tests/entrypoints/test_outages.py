@@ -130,16 +130,17 @@ async def test_a_frozen_database_is_503_within_the_time_limit_and_200_again_once
     shop.cluster.freeze()
     try:
         frozen = [await customer.visit(route) for route in [*ROUTES, *ROUTES]]
-        cached = await customer.visit("/products/1")  # loaded just before: the catalogue cache has it
+        cached = await customer.visit("/products/1")  # loaded just before: the page cache has it
     finally:
         shop.cluster.resume()
-    thawed = [await customer.visit(route) for route in ROUTES]
+    thawed = [await customer.visit(route) for route in [*ROUTES, "/products/1"]]
 
     assert {a.status for a in before} == {200}, before
     assert {a.status for a in frozen} == {503}, frozen
     assert max(a.seconds for a in frozen) < TIME_LIMIT + SLACK, frozen
-    assert cached.status == 200, cached  # a page a few seconds old, while the database is frozen
-    assert cached.seconds < 0.5, cached
+    # Kept, but not served: without the catalogue version nothing proves the page is current.
+    assert cached.status == 503, cached
+    assert cached.seconds < TIME_LIMIT + SLACK, cached
     assert {a.status for a in thawed} == {200}, thawed
 
 

@@ -29,6 +29,14 @@ UNREACHABLE_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
 T = TypeVar("T")
 
+refused_before_any_store = pytest.mark.refused_before_any_store
+"""For a request the HTTP layer refuses before any use case runs (a body, query or path that fails
+validation; a missing or malformed Authorization header): no store can change the answer, so the
+test runs on SQLite alone, and one that asks for nothing but `client` shares its module's app
+(see `client` in tests/conftest.py). What does reach a store (a value at its bounds, a NUL or
+control character, a token whose user is looked up) runs on SQLite and PostgreSQL, and the
+use-case tests run every rule on every store."""
+
 
 @dataclass(frozen=True, slots=True)
 class Session:

@@ -21,6 +21,7 @@ from tests.http.conftest import (
     change_user,
     craft_token,
     media_type,
+    refused_before_any_store,
     signup_and_login,
     unsigned_token,
 )
@@ -135,8 +136,9 @@ async def test_a_crafted_valid_token_is_accepted(client: AsyncTestClient[Litesta
     assert response.status_code == 200
 
 
-async def test_no_authorization_header_is_unauthorized(client: AsyncTestClient[Litestar]) -> None:
-    response = await me(client, None)
+@refused_before_any_store
+async def test_no_authorization_header_is_unauthorized(shared_client: AsyncTestClient[Litestar]) -> None:
+    response = await me(shared_client, None)
 
     assert_unauthorized(response)
 
@@ -146,6 +148,7 @@ async def test_no_authorization_header_is_unauthorized(client: AsyncTestClient[L
     ["", "Bearer", "Bearer ", "Basic YW5uQGV4YW1wbGUuY29tOnBhc3N3b3Jk", "Token abc", "abc"],
     ids=["empty", "scheme-only", "scheme-and-space", "basic", "other-scheme", "no-scheme"],
 )
+@refused_before_any_store
 async def test_a_malformed_authorization_header_is_unauthorized(
     client: AsyncTestClient[Litestar], authorization: str
 ) -> None:
@@ -156,6 +159,7 @@ async def test_a_malformed_authorization_header_is_unauthorized(
     assert_unauthorized(response)
 
 
+@refused_before_any_store
 async def test_a_valid_token_under_another_scheme_is_unauthorized(
     client: AsyncTestClient[Litestar],
 ) -> None:

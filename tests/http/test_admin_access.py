@@ -8,7 +8,14 @@ from httpx import Response
 from domain.identity import Role
 from entrypoints.container import Container
 from tests.http.catalog_helpers import Client, Json, book, create_products, get_page, make_admin
-from tests.http.conftest import Session, assert_problem, bearer, change_user, signup_and_login
+from tests.http.conftest import (
+    Session,
+    assert_problem,
+    bearer,
+    change_user,
+    refused_before_any_store,
+    signup_and_login,
+)
 
 # (method, path, body); {product} and {user} are filled in with real ids.
 ROUTES: list[tuple[str, str, Json | None]] = [
@@ -59,6 +66,7 @@ async def assert_nothing_changed(client: Client, world: World) -> None:
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES, ids=ROUTE_IDS)
+@refused_before_any_store
 async def test_no_token_is_unauthorized(
     client: Client, world: World, method: str, path: str, body: Json | None
 ) -> None:

@@ -25,7 +25,14 @@ from tests.http.catalog_helpers import (
     make_admin,
     set_active,
 )
-from tests.http.conftest import Session, assert_problem, bearer, error_fields, media_type
+from tests.http.conftest import (
+    Session,
+    assert_problem,
+    bearer,
+    error_fields,
+    media_type,
+    refused_before_any_store,
+)
 
 MAX_INT32 = 2**31 - 1
 
@@ -105,6 +112,7 @@ async def test_each_product_gets_its_own_id(client: Client, admin: Session) -> N
         ({"series": None}, "series"),
     ],
 )
+@refused_before_any_store
 async def test_an_out_of_bounds_field_is_a_validation_error_naming_it(
     client: Client, admin: Session, changes: Json, field: str
 ) -> None:
@@ -125,6 +133,7 @@ async def test_an_out_of_bounds_field_is_a_validation_error_naming_it(
     ],
     ids=repr,
 )
+@refused_before_any_store
 async def test_a_number_sent_as_another_json_type_is_refused_not_coerced(
     client: Client, admin: Session, changes: Json, field: str
 ) -> None:
@@ -138,6 +147,7 @@ async def test_a_number_sent_as_another_json_type_is_refused_not_coerced(
 
 
 @pytest.mark.parametrize("field", ["title", "series", "author", "price_cents"])
+@refused_before_any_store
 async def test_a_missing_required_field_is_a_validation_error_naming_it(
     client: Client, admin: Session, field: str
 ) -> None:
@@ -165,6 +175,7 @@ async def test_the_bounds_themselves_are_accepted(client: Client, admin: Session
     ("field", "value"),
     [("id", 7), ("is_active", False), ("created_at", "2020-01-01T00:00:00Z"), ("currency", "eur")],
 )
+@refused_before_any_store
 async def test_an_unknown_field_is_refused_and_nothing_is_created(
     client: Client, admin: Session, field: str, value: object
 ) -> None:
@@ -178,6 +189,7 @@ async def test_an_unknown_field_is_refused_and_nothing_is_created(
 
 
 @pytest.mark.parametrize("content", [b"", b"{", b"[]", b"null", b'"title"'], ids=repr)
+@refused_before_any_store
 async def test_a_body_that_is_not_a_json_object_is_a_validation_error(
     client: Client, admin: Session, content: bytes
 ) -> None:
@@ -254,6 +266,7 @@ async def test_a_patch_changes_what_it_names_and_leaves_the_rest(
         ({"price_cents": 100, "series": "LOTR"}, "series"),
     ],
 )
+@refused_before_any_store
 async def test_a_bad_patch_is_a_validation_error_and_changes_nothing(
     client: Client, admin: Session, changes: Json, field: str
 ) -> None:
@@ -274,6 +287,7 @@ async def test_a_bad_patch_is_a_validation_error_and_changes_nothing(
     ],
     ids=repr,
 )
+@refused_before_any_store
 async def test_a_patch_value_of_the_wrong_json_type_is_refused_not_coerced(
     client: Client, admin: Session, changes: Json, field: str
 ) -> None:
@@ -289,6 +303,7 @@ async def test_a_patch_value_of_the_wrong_json_type_is_refused_not_coerced(
     ("field", "value"),
     [("stock", 0), ("stock", 99), ("id", 1234), ("created_at", "2020-01-01T00:00:00Z"), ("delta", 1)],
 )
+@refused_before_any_store
 async def test_stock_and_other_unlisted_fields_are_refused_by_patch(
     client: Client, admin: Session, field: str, value: object
 ) -> None:
@@ -318,6 +333,7 @@ async def test_patching_a_missing_product_is_not_found(client: Client, admin: Se
 
 
 @pytest.mark.parametrize("product_id", ["0", "-1"])
+@refused_before_any_store
 async def test_patching_an_id_below_one_is_a_validation_error(
     client: Client, admin: Session, product_id: str
 ) -> None:
@@ -477,6 +493,7 @@ async def test_the_public_sorts_apply_to_the_back_office_list(
         ({"min_price_cents": -1}, "min_price_cents"),
     ],
 )
+@refused_before_any_store
 async def test_bad_query_parameters_are_validation_errors(
     client: Client, admin: Session, params: dict[str, Any], field: str
 ) -> None:

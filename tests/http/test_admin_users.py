@@ -16,6 +16,7 @@ from tests.http.conftest import (
     error_fields,
     log_in,
     media_type,
+    refused_before_any_store,
     signup_and_login,
 )
 
@@ -103,6 +104,7 @@ async def test_the_is_active_filter(client: Client, admin: Session, ann: Session
         ({"offset": -1}, "offset"),
     ],
 )
+@refused_before_any_store
 async def test_bad_query_parameters_are_validation_errors(
     client: Client, admin: Session, params: dict[str, Any], field: str
 ) -> None:
@@ -322,6 +324,7 @@ async def test_an_unknown_user_is_not_found(client: Client, admin: Session, ann:
 
 
 @pytest.mark.parametrize("user_id", ["0", "-3"])
+@refused_before_any_store
 async def test_an_id_below_one_is_a_validation_error(client: Client, admin: Session, user_id: str) -> None:
     response = await client.patch(
         f"/admin/users/{user_id}", json={"is_active": False}, headers=bearer(admin.access_token)
@@ -340,6 +343,7 @@ async def test_an_id_below_one_is_a_validation_error(client: Client, admin: Sess
         ("created_at", "2020-01-01T00:00:00Z"),
     ],
 )
+@refused_before_any_store
 async def test_an_unknown_field_is_refused_and_changes_nothing(
     client: Client, admin: Session, ann: Session, field: str, value: object
 ) -> None:
@@ -364,6 +368,7 @@ async def test_an_unknown_field_is_refused_and_changes_nothing(
     ],
     ids=repr,
 )
+@refused_before_any_store
 async def test_a_bad_value_is_a_validation_error_naming_the_field(
     client: Client, admin: Session, ann: Session, body: Json, field: str
 ) -> None:
@@ -376,6 +381,7 @@ async def test_a_bad_value_is_a_validation_error_naming_the_field(
 
 
 @pytest.mark.parametrize("body", [{"is_active": "false"}, {"is_active": 0}], ids=repr)
+@refused_before_any_store
 async def test_a_flag_of_another_json_type_is_refused_not_coerced(
     client: Client, admin: Session, ann: Session, body: Json
 ) -> None:

@@ -12,11 +12,9 @@ from tests.http.shopping_helpers import (
     Shop,
     add_to_cart,
     checked_cart,
-    edit_product,
     lines,
     open_shop,
     post_remove,
-    set_stock,
     utc,
     view_cart,
 )
@@ -47,16 +45,6 @@ async def test_add_puts_one_by_default(client: Client, shop: Shop) -> None:
     assert cart["total_cents"] == 1250
     assert cart["updated_at"] is not None
     assert await view_cart(client, shop.token) == cart
-
-
-async def test_add_adds_to_the_line(client: Client, shop: Shop) -> None:
-    await add_to_cart(client, shop.token, shop.book["id"], 2)
-    cart = await add_to_cart(client, shop.token, shop.book["id"], 3)
-
-    assert len(cart["items"]) == 1
-    assert lines(cart)[shop.book["id"]]["quantity"] == 5
-    assert lines(cart)[shop.book["id"]]["line_total_cents"] == 5 * 1250
-    assert cart["total_cents"] == 5 * 1250
 
 
 async def test_the_total_is_the_sum_of_the_lines(client: Client, shop: Shop) -> None:
@@ -112,25 +100,6 @@ async def test_remove_without_quantity_takes_the_line_out(client: Client, shop: 
     assert await view_cart(client, shop.token) == cart
 
 
-async def test_remove_with_quantity_shrinks_the_line(client: Client, shop: Shop) -> None:
-    await add_to_cart(client, shop.token, shop.book["id"], 3)
-
-    cart = checked_cart(await post_remove(client, shop.token, {"product_id": shop.book["id"], "quantity": 2}))
-
-    assert lines(cart)[shop.book["id"]]["quantity"] == 1
-    assert cart["total_cents"] == 1250
-
-
-async def test_remove_to_zero_takes_the_line_out(client: Client, shop: Shop) -> None:
-    await add_to_cart(client, shop.token, shop.book["id"], 3)
-    await post_remove(client, shop.token, {"product_id": shop.book["id"], "quantity": 1})
-
-    cart = checked_cart(await post_remove(client, shop.token, {"product_id": shop.book["id"], "quantity": 2}))
-
-    assert cart["items"] == []
-    assert cart["total_cents"] == 0
-
-
 async def test_a_withdrawn_product_can_still_be_removed(client: Client, shop: Shop) -> None:
     await add_to_cart(client, shop.token, shop.book["id"], 2)
     await set_active(client, shop.admin_token, shop.book["id"], False)
@@ -141,18 +110,6 @@ async def test_a_withdrawn_product_can_still_be_removed(client: Client, shop: Sh
 
 
 # --- today's prices and availability --------------------------------------------------------------
-
-
-async def test_the_cart_shows_todays_price_and_title(client: Client, shop: Shop) -> None:
-    await add_to_cart(client, shop.token, shop.book["id"], 2)
-    await add_to_cart(client, shop.token, shop.other_book["id"], 1)
-
-    await edit_product(client, shop.admin_token, shop.book["id"], {"price_cents": 2000, "title": "RENAMED"})
-    cart = await view_cart(client, shop.token)
-
-    line = lines(cart)[shop.book["id"]]
-    assert (line["title"], line["price_cents"], line["line_total_cents"]) == ("RENAMED", 2000, 4000)
-    assert cart["total_cents"] == 4000 + 399
 
 
 async def test_a_withdrawn_product_is_unavailable(client: Client, shop: Shop) -> None:
@@ -167,17 +124,3 @@ async def test_a_withdrawn_product_is_unavailable(client: Client, shop: Shop) ->
 
     await set_active(client, shop.admin_token, shop.book["id"], True)
     assert lines(await view_cart(client, shop.token))[shop.book["id"]]["available"] is True
-
-
-async def test_a_line_above_the_stock_is_unavailable(client: Client, shop: Shop) -> None:
-    await add_to_cart(client, shop.token, shop.book["id"], 4)
-
-    await set_stock(client, shop.admin_token, shop.book["id"], 3)
-    line = lines(await view_cart(client, shop.token))[shop.book["id"]]
-    assert (line["quantity"], line["available"]) == (4, False)
-
-    await set_stock(client, shop.admin_token, shop.book["id"], 4)
-    assert lines(await view_cart(client, shop.token))[shop.book["id"]]["available"] is True
-
-    await set_stock(client, shop.admin_token, shop.book["id"], 0)
-    assert lines(await view_cart(client, shop.token))[shop.book["id"]]["available"] is False

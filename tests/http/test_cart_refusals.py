@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from entrypoints.container import Container
-from tests.http.catalog_helpers import Client, Json, set_active
-from tests.http.conftest import assert_problem, bearer, change_user, error_fields
+from tests.http.catalog_helpers import Client, Json
+from tests.http.conftest import assert_problem, bearer, change_user, error_fields, refused_before_any_store
 from tests.http.shopping_helpers import (
     EMPTY_CART,
     Shop,
@@ -39,26 +39,6 @@ async def test_a_missing_product_is_not_found(client: Client, shop: Shop) -> Non
     assert await view_cart(client, shop.token) == EMPTY_CART
 
 
-async def test_a_withdrawn_product_is_not_found(client: Client, shop: Shop) -> None:
-    await add_to_cart(client, shop.token, shop.other_book["id"])
-    before = await view_cart(client, shop.token)
-    await set_active(client, shop.admin_token, shop.book["id"], False)
-
-    response = await post_add(client, shop.token, {"product_id": shop.book["id"]})
-
-    assert_problem(response, 404, "not_found")
-    assert await view_cart(client, shop.token) == before
-
-
-async def test_more_than_the_stock_in_a_new_cart_is_refused_and_no_cart_appears(
-    client: Client, shop: Shop
-) -> None:
-    response = await post_add(client, shop.token, {"product_id": shop.other_book["id"], "quantity": 6})
-
-    assert_problem(response, 409, "insufficient_stock")
-    assert await view_cart(client, shop.token) == EMPTY_CART
-
-
 async def test_a_line_growing_past_the_stock_is_refused_and_the_cart_is_unchanged(
     client: Client, shop: Shop
 ) -> None:
@@ -69,17 +49,6 @@ async def test_a_line_growing_past_the_stock_is_refused_and_the_cart_is_unchange
 
     assert_problem(response, 409, "insufficient_stock")
     assert await view_cart(client, shop.token) == before
-
-
-async def test_a_product_out_of_stock_cannot_be_added(client: Client, shop: Shop) -> None:
-    await client.patch(
-        f"/admin/products/{shop.book['id']}/stock", json={"stock": 0}, headers=bearer(shop.admin_token)
-    )
-
-    assert_problem(
-        await post_add(client, shop.token, {"product_id": shop.book["id"]}), 409, "insufficient_stock"
-    )
-    assert await view_cart(client, shop.token) == EMPTY_CART
 
 
 async def test_the_largest_quantity_is_refused_by_the_cap_per_line_not_an_error(
@@ -138,6 +107,7 @@ def with_product(shop: Shop, body: Json) -> Json:
 
 
 @pytest.mark.parametrize(("body", "field"), BAD_ADD_BODIES, ids=repr)
+@refused_before_any_store
 async def test_add_refuses_a_bad_value_naming_the_field(
     client: Client, shop: Shop, body: Json, field: str
 ) -> None:
@@ -150,6 +120,7 @@ async def test_add_refuses_a_bad_value_naming_the_field(
 
 
 @pytest.mark.parametrize(("body", "field"), BAD_ADD_BODIES, ids=repr)
+@refused_before_any_store
 async def test_remove_refuses_a_bad_value_naming_the_field(
     client: Client, shop: Shop, body: Json, field: str
 ) -> None:
@@ -163,6 +134,7 @@ async def test_remove_refuses_a_bad_value_naming_the_field(
 
 @pytest.mark.parametrize("path", ["/cart/add", "/cart/remove"])
 @pytest.mark.parametrize("body", [{}, {"quantity": 1}, [], [1], "1", 1, None], ids=repr)
+@refused_before_any_store
 async def test_a_body_without_a_product_is_refused(client: Client, shop: Shop, path: str, body: Any) -> None:
     response = await client.post(path, json=body, headers=bearer(shop.token))
 
@@ -172,6 +144,7 @@ async def test_a_body_without_a_product_is_refused(client: Client, shop: Shop, p
 
 @pytest.mark.parametrize("path", ["/cart/add", "/cart/remove"])
 @pytest.mark.parametrize("raw", [b"", b"{", b'{"product_id": 1,}', b"\xff"], ids=repr)
+@refused_before_any_store
 async def test_a_body_that_is_not_json_is_refused(client: Client, shop: Shop, path: str, raw: bytes) -> None:
     headers = {**bearer(shop.token), "Content-Type": "application/json"}
 
@@ -192,6 +165,7 @@ CALL_IDS = [f"{method} {path}" for method, path, _ in CART_CALLS]
 
 
 @pytest.mark.parametrize(("method", "path", "body"), CART_CALLS, ids=CALL_IDS)
+@refused_before_any_store
 async def test_no_token_is_unauthorized(
     client: Client, shop: Shop, method: str, path: str, body: Json | None
 ) -> None:

@@ -21,7 +21,7 @@ from tests.http.catalog_helpers import (
     make_admin,
     set_active,
 )
-from tests.http.conftest import Session, assert_problem, error_fields, media_type
+from tests.http.conftest import Session, assert_problem, error_fields, media_type, refused_before_any_store
 
 
 @pytest.fixture
@@ -125,10 +125,11 @@ async def test_limit_bounds_are_accepted(client: Client, admin: Session, limit: 
         ({"offset": "x"}, "offset"),
     ],
 )
+@refused_before_any_store
 async def test_out_of_range_paging_is_a_validation_error_naming_the_field(
-    client: Client, params: dict[str, Any], field: str
+    shared_client: Client, params: dict[str, Any], field: str
 ) -> None:
-    response = await client.get("/products", params=params)
+    response = await shared_client.get("/products", params=params)
 
     body = assert_problem(response, 400, "validation_error")
     assert field in error_fields(body)
@@ -188,8 +189,9 @@ async def test_series_filter(client: Client, admin: Session) -> None:
 
 
 @pytest.mark.parametrize("series", ["hp", "Narnia", "LOTR", ""])
-async def test_an_unknown_series_is_a_validation_error(client: Client, series: str) -> None:
-    response = await client.get("/products", params={"series": series})
+@refused_before_any_store
+async def test_an_unknown_series_is_a_validation_error(shared_client: Client, series: str) -> None:
+    response = await shared_client.get("/products", params={"series": series})
 
     body = assert_problem(response, 400, "validation_error")
     assert "series" in error_fields(body)
@@ -277,10 +279,11 @@ async def test_price_filters_are_inclusive(client: Client, admin: Session) -> No
         ({"in_stock": "maybe"}, "in_stock"),
     ],
 )
+@refused_before_any_store
 async def test_a_bad_filter_value_is_a_validation_error_naming_it(
-    client: Client, params: dict[str, Any], field: str
+    shared_client: Client, params: dict[str, Any], field: str
 ) -> None:
-    response = await client.get("/products", params=params)
+    response = await shared_client.get("/products", params=params)
 
     body = assert_problem(response, 400, "validation_error")
     assert field in error_fields(body)
@@ -394,8 +397,9 @@ async def test_sorts_apply_after_filters(client: Client, sort_catalogue: list[Js
 
 
 @pytest.mark.parametrize("sort", ["name", "-id", "-title", "price", "PRICE_CENTS", "created", "+id", ""])
-async def test_an_unknown_sort_is_a_validation_error(client: Client, sort: str) -> None:
-    response = await client.get("/products", params={"sort": sort})
+@refused_before_any_store
+async def test_an_unknown_sort_is_a_validation_error(shared_client: Client, sort: str) -> None:
+    response = await shared_client.get("/products", params={"sort": sort})
 
     body = assert_problem(response, 400, "validation_error")
     assert "sort" in error_fields(body)

@@ -6,7 +6,7 @@ import pytest
 
 from entrypoints.container import Container
 from tests.http.catalog_helpers import PRODUCT_KEYS, Client, book, create_products, make_admin, set_active
-from tests.http.conftest import Session, assert_problem, error_fields, media_type
+from tests.http.conftest import Session, assert_problem, error_fields, media_type, refused_before_any_store
 
 
 @pytest.fixture
@@ -57,8 +57,9 @@ async def test_a_withdrawn_product_is_not_found_until_restored(client: Client, a
 
 
 @pytest.mark.parametrize("product_id", ["0", "-1", "-9999"])
-async def test_an_id_below_one_is_a_validation_error(client: Client, product_id: str) -> None:
-    response = await client.get(f"/products/{product_id}")
+@refused_before_any_store
+async def test_an_id_below_one_is_a_validation_error(shared_client: Client, product_id: str) -> None:
+    response = await shared_client.get(f"/products/{product_id}")
 
     body = assert_problem(response, 400, "validation_error")
     assert "product_id" in error_fields(body)

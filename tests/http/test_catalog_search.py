@@ -20,7 +20,7 @@ from tests.http.catalog_helpers import (
     matches,
     set_active,
 )
-from tests.http.conftest import Session, assert_problem, error_fields
+from tests.http.conftest import Session, assert_problem, error_fields, refused_before_any_store
 
 LITERAL_TITLE = "100% Magic_Book's \\ 🦁"
 
@@ -274,8 +274,9 @@ async def test_near_matches_never_show_withdrawn_products(client: Client, catalo
     assert catalogue[WITHDRAWN]["id"] not in ids((await search(client, "potterr", limit=100))["items"])
 
 
-async def test_an_unknown_series_is_a_validation_error(client: Client) -> None:
-    response = await client.get("/products/search", params={"q": "potter", "series": "LOTR"})
+@refused_before_any_store
+async def test_an_unknown_series_is_a_validation_error(shared_client: Client) -> None:
+    response = await shared_client.get("/products/search", params={"q": "potter", "series": "LOTR"})
 
     body = assert_problem(response, 400, "validation_error")
     assert "series" in error_fields(body)
@@ -302,8 +303,11 @@ async def test_search_pages(client: Client, catalogue: list[Json]) -> None:
     ("params", "field"),
     [({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"offset": -1}, "offset")],
 )
-async def test_bad_paging_is_a_validation_error(client: Client, params: dict[str, Any], field: str) -> None:
-    response = await client.get("/products/search", params={"q": "potter", **params})
+@refused_before_any_store
+async def test_bad_paging_is_a_validation_error(
+    shared_client: Client, params: dict[str, Any], field: str
+) -> None:
+    response = await shared_client.get("/products/search", params={"q": "potter", **params})
 
     body = assert_problem(response, 400, "validation_error")
     assert field in error_fields(body)
@@ -313,23 +317,26 @@ async def test_bad_paging_is_a_validation_error(client: Client, params: dict[str
 
 
 @pytest.mark.parametrize("q", ["", " ", "   ", "\t\n", "\u3000", " " * 1000])
-async def test_an_empty_or_blank_q_is_a_validation_error(client: Client, q: str) -> None:
-    response = await client.get("/products/search", params={"q": q})
+@refused_before_any_store
+async def test_an_empty_or_blank_q_is_a_validation_error(shared_client: Client, q: str) -> None:
+    response = await shared_client.get("/products/search", params={"q": q})
 
     body = assert_problem(response, 400, "validation_error")
     assert "q" in error_fields(body)
 
 
-async def test_a_missing_q_is_a_validation_error(client: Client) -> None:
-    body = assert_problem(await client.get("/products/search"), 400, "validation_error")
+@refused_before_any_store
+async def test_a_missing_q_is_a_validation_error(shared_client: Client) -> None:
+    body = assert_problem(await shared_client.get("/products/search"), 400, "validation_error")
     assert "q" in error_fields(body)
 
 
 @pytest.mark.parametrize("q", ["x" * 101, " " + "x" * 101 + " ", "x " * 51, "🦁" * 101, "x" * 5000])
+@refused_before_any_store
 async def test_a_q_longer_than_100_characters_once_trimmed_is_a_validation_error(
-    client: Client, q: str
+    shared_client: Client, q: str
 ) -> None:
-    response = await client.get("/products/search", params={"q": q})
+    response = await shared_client.get("/products/search", params={"q": q})
 
     body = assert_problem(response, 400, "validation_error")
     assert "q" in error_fields(body)

@@ -9,7 +9,7 @@ import pytest
 
 from entrypoints.container import Container
 from tests.http.catalog_helpers import Client, Json, set_active
-from tests.http.conftest import assert_problem, bearer, change_user, error_fields
+from tests.http.conftest import assert_problem, bearer, change_user, error_fields, refused_before_any_store
 from tests.http.shopping_helpers import (
     EMPTY_CART,
     PAYS,
@@ -103,6 +103,7 @@ async def test_an_inactive_user_is_refused(client: Client, container: Container,
     assert await view_cart(client, shop.token) == cart
 
 
+@refused_before_any_store
 async def test_no_token_is_unauthorized(client: Client, container: Container, shop: Shop) -> None:
     response = await client.post("/checkout", json=pay_with(PAYS))
 
@@ -145,6 +146,7 @@ async def test_a_bad_body_is_refused_and_changes_nothing(
 
 
 @pytest.mark.parametrize("raw", [b"{", b'{"payment_method_id": "pm_card_visa",}', b"\xff", b"null"], ids=repr)
+@refused_before_any_store
 async def test_a_body_that_is_not_a_json_object_is_refused(
     client: Client, container: Container, shop: Shop, raw: bytes
 ) -> None:

@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 from entrypoints.container import Container
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from tests.http.catalog_helpers import Client, Json, book, create_product, make_admin
-from tests.http.conftest import assert_problem, bearer
+from tests.http.conftest import assert_problem, bearer, refused_before_any_store
 
 PRODUCT_FIELDS = "title, series, author, price_cents, stock"
 PRODUCTS_QUERY = "series, author, min_price_cents, max_price_cents, in_stock, sort, limit, offset"
@@ -179,8 +179,9 @@ async def test_a_refused_request_gets_exactly_this_problem(
     assert assert_problem(response, 400, "validation_error") == expected
 
 
-async def test_invalid_json_names_the_body_and_says_where(client: Client) -> None:
-    response = await client.post(
+@refused_before_any_store
+async def test_invalid_json_names_the_body_and_says_where(shared_client: Client) -> None:
+    response = await shared_client.post(
         "/auth/login", content=b'{"email": "a@b.example", ', headers={"Content-Type": "application/json"}
     )
 
@@ -203,6 +204,7 @@ REQUIRED_FIELDS: dict[tuple[str, str], list[str]] = {
 
 
 @pytest.mark.parametrize(("method", "path"), list(REQUIRED_FIELDS))
+@refused_before_any_store
 async def test_every_missing_field_is_named_at_once(
     client: Client, container: Container, method: str, path: str
 ) -> None:
@@ -216,6 +218,7 @@ async def test_every_missing_field_is_named_at_once(
     ]
 
 
+@refused_before_any_store
 async def test_missing_and_unknown_fields_are_named_together(client: Client, container: Container) -> None:
     admin = await make_admin(client, container)
 

@@ -19,6 +19,7 @@ from tests.http.conftest import (
     error_fields,
     log_in,
     media_type,
+    refused_before_any_store,
     sign_up,
 )
 
@@ -198,6 +199,7 @@ async def test_a_reactivated_user_can_log_in_again(
         ({"email": "ann@example.com", "password": "x" * 1025}, "password"),
     ],
 )
+@refused_before_any_store
 async def test_a_bad_login_body_is_a_validation_error_on_that_field(
     client: AsyncTestClient[Litestar], body: dict[str, Any], field: str
 ) -> None:
@@ -210,9 +212,12 @@ async def test_a_bad_login_body_is_a_validation_error_on_that_field(
 
 
 @pytest.mark.parametrize("content", [b"", b"{", b"[]", b"null", b'{"email": "ann@example.com"}'])
+@refused_before_any_store
 async def test_a_login_body_that_is_not_a_login_object_is_a_validation_error(
-    client: AsyncTestClient[Litestar], content: bytes
+    shared_client: AsyncTestClient[Litestar], content: bytes
 ) -> None:
-    response = await client.post("/auth/login", content=content, headers={"Content-Type": "application/json"})
+    response = await shared_client.post(
+        "/auth/login", content=content, headers={"Content-Type": "application/json"}
+    )
 
     assert_problem(response, 400, "validation_error")

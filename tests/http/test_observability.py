@@ -3,15 +3,17 @@ token or password anywhere in the logs."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import logging.config
 import re
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from entrypoints.logs import ACCESS_LOGGER, REQUEST_ID, JsonFormatter, RequestIdFilter
+from entrypoints.logs import ACCESS_LOGGER, REQUEST_ID, JsonFormatter, RequestIdFilter, logging_config
 from tests.http.conftest import PASSWORD, bearer, signup_and_login
 
 pytestmark = pytest.mark.backends("sqlite")
@@ -105,3 +107,35 @@ def test_json_lines_carry_the_request_id_and_the_access_fields() -> None:
         "INFO",
     )
     assert isinstance(line["pid"], int)
+
+
+def test_lines_written_off_the_event_loop_keep_their_request_id_and_all_reach_the_stream() -> None:
+    """The handler of `logging_config` writes from a thread of its own: each line still carries
+    the id of the request that logged it, errors keep their traceback, and none is lost at exit."""
+    stream = io.StringIO()
+    config = logging_config(json_lines=True)
+    config["handlers"]["default"]["stream"] = stream
+    del config["root"]
+    config["loggers"] = {"test.queued": {"handlers": ["default"], "level": "INFO", "propagate": False}}
+    logging.config.dictConfig(config)
+    logger = logging.getLogger("test.queued")
+    for n in range(200):
+        token = REQUEST_ID.set(f"req-{n}")
+        try:
+            logger.info("line %s", n, extra={"status": 200})
+        finally:
+            REQUEST_ID.reset(token)
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logger.exception("failed")
+    handler = logger.handlers[0]
+    handler.close()
+    logger.removeHandler(handler)
+
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(line["message"], line["request_id"]) for line in lines[:200]] == [
+        (f"line {n}", f"req-{n}") for n in range(200)
+    ]
+    assert lines[200]["message"] == "failed"
+    assert "ValueError: boom" in lines[200]["exception"]

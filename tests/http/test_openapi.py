@@ -26,6 +26,12 @@ SUCCESS = {
 }
 
 
+@pytest.fixture
+def client(shared_client: AsyncTestClient[Litestar]) -> AsyncTestClient[Litestar]:
+    """The document is the same for every app and every store: one app serves the whole module."""
+    return shared_client
+
+
 async def openapi(client: AsyncTestClient[Litestar]) -> dict[str, Any]:
     response = await client.get("/schema/openapi.json")
     assert response.status_code == 200, response.text

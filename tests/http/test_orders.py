@@ -8,7 +8,14 @@ import pytest
 
 from entrypoints.container import Container
 from tests.http.catalog_helpers import Client, Json, ids
-from tests.http.conftest import assert_problem, bearer, change_user, error_fields, signup_and_login
+from tests.http.conftest import (
+    assert_problem,
+    bearer,
+    change_user,
+    error_fields,
+    refused_before_any_store,
+    signup_and_login,
+)
 from tests.http.shopping_helpers import (
     DECLINING_CARDS,
     Shop,
@@ -126,6 +133,7 @@ BAD_QUERIES: list[tuple[dict[str, Any], str]] = [
 
 
 @pytest.mark.parametrize(("params", "field"), BAD_QUERIES, ids=repr)
+@refused_before_any_store
 async def test_a_bad_query_is_a_validation_error(
     client: Client, shop: Shop, params: dict[str, Any], field: str
 ) -> None:
@@ -179,6 +187,7 @@ async def test_a_missing_order_is_not_found(client: Client, shop: Shop) -> None:
 
 
 @pytest.mark.parametrize("order_id", ["0", "-1", str(2**53)])
+@refused_before_any_store
 async def test_an_id_out_of_range_is_a_validation_error(client: Client, shop: Shop, order_id: str) -> None:
     response = await client.get(f"/orders/{order_id}", headers=bearer(shop.token))
 
@@ -189,6 +198,7 @@ async def test_an_id_out_of_range_is_a_validation_error(client: Client, shop: Sh
 
 
 @pytest.mark.parametrize("path", ["/orders/me", "/orders/1"])
+@refused_before_any_store
 async def test_no_token_is_unauthorized(client: Client, shop: Shop, path: str) -> None:
     await buy(client, shop.token, shop.book["id"])
 

@@ -8,7 +8,14 @@ import pytest
 
 from entrypoints.container import Container
 from tests.http.catalog_helpers import Client, ids
-from tests.http.conftest import Session, assert_problem, bearer, error_fields, signup_and_login
+from tests.http.conftest import (
+    Session,
+    assert_problem,
+    bearer,
+    error_fields,
+    refused_before_any_store,
+    signup_and_login,
+)
 from tests.http.shopping_helpers import (
     DECLINING_CARDS,
     Shop,
@@ -129,6 +136,7 @@ async def test_admin_orders_are_paged(client: Client, orders: Orders) -> None:
     ],
     ids=repr,
 )
+@refused_before_any_store
 async def test_a_bad_query_is_a_validation_error(
     client: Client, orders: Orders, params: dict[str, Any], field: str
 ) -> None:
@@ -143,5 +151,6 @@ async def test_a_customer_is_forbidden(client: Client, orders: Orders) -> None:
     assert_problem(response, 403, "forbidden")
 
 
+@refused_before_any_store
 async def test_no_token_is_unauthorized(client: Client, orders: Orders) -> None:
     assert_problem(await client.get("/admin/orders"), 401, "unauthorized")

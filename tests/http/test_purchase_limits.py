@@ -19,7 +19,6 @@ from tests.http.shopping_helpers import (
     all_orders,
     buy,
     lines,
-    my_orders,
     open_shop,
     pay_with,
     post_add,
@@ -79,18 +78,6 @@ async def test_a_third_unpaid_order_is_too_many_pending_orders_and_nothing_chang
     assert (await all_orders(client, shop.admin_token))["total"] == 2
     assert await stock_of(client, shop.admin_token, big_shelf["id"]) == 80
     assert await view_cart(client, shop.token) == cart
-
-
-async def test_paid_orders_do_not_count_and_other_customers_are_not_held_back(
-    client: Client, shop: Shop, big_shelf: Json
-) -> None:
-    await buy(client, shop.token, big_shelf["id"], 1, payment_method_id=PAYS)
-    await buy(client, shop.token, big_shelf["id"], 1, payment_method_id=None)
-    await buy(client, shop.token, big_shelf["id"], 1, payment_method_id=None)
-    await buy(client, shop.admin_token, big_shelf["id"], 1, payment_method_id=None)
-
-    statuses = sorted(o["status"] for o in (await my_orders(client, shop.token))["items"])
-    assert statuses == ["PAID", "PENDING", "PENDING"]
 
 
 async def test_a_line_above_a_cap_lowered_since_it_was_added_is_refused_at_checkout(

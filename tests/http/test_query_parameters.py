@@ -11,12 +11,20 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from adapters.caching.versioned_cache import VersionedCache
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_app
-from entrypoints.http.response_cache import RESPONSE_CACHE_STORE, BoundedMemoryStore
+from entrypoints.http.page_cache import StoredPage
 from tests.conftest import make_settings
 from tests.http.catalog_helpers import Client, book, create_product, make_admin
-from tests.http.conftest import PROBLEM_JSON, assert_problem, bearer, error_fields, signup_and_login
+from tests.http.conftest import (
+    PROBLEM_JSON,
+    assert_problem,
+    bearer,
+    error_fields,
+    refused_before_any_store,
+    signup_and_login,
+)
 from tests.http.test_openapi import openapi
 
 ROUTES_AS_CUSTOMER = [
@@ -71,6 +79,7 @@ def with_query(path: str, query: str) -> str:
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES_AS_CUSTOMER + ROUTES_AS_ADMIN)
+@refused_before_any_store
 async def test_an_unknown_query_parameter_is_a_validation_error_naming_it(
     client: Client, container: Container, method: str, path: str
 ) -> None:
@@ -146,9 +155,9 @@ async def cached(database_url: str) -> AsyncIterator[tuple[AsyncTestClient[Lites
         yield client, container
 
 
-def page_store(client: AsyncTestClient[Litestar]) -> BoundedMemoryStore:
-    store = client.app.stores.get(RESPONSE_CACHE_STORE)
-    assert isinstance(store, BoundedMemoryStore)
+def page_store(container: Container) -> VersionedCache[str, StoredPage]:
+    store = container.catalogue_pages()
+    assert isinstance(store, VersionedCache)
     return store
 
 
@@ -156,12 +165,12 @@ def page_store(client: AsyncTestClient[Litestar]) -> BoundedMemoryStore:
 async def test_options_of_a_cached_route_with_any_query_is_answered_and_never_stored(
     cached: tuple[AsyncTestClient[Litestar], Container],
 ) -> None:
-    client, _ = cached
+    client, container = cached
 
     answers = [await client.options(path) for path in ("/products?seris=HP", "/products/search?q=x&y=1")]
 
     assert [answer.status_code for answer in answers] == [204, 204]
-    assert page_store(client).entry_count == 0
+    assert page_store(container).entry_count == 0
 
 
 @pytest.mark.backends("sqlite")
@@ -199,10 +208,10 @@ def junk_query(n: int) -> tuple[str, dict[str, Any]]:
 async def test_junk_query_strings_never_grow_the_page_cache(
     cached: tuple[AsyncTestClient[Litestar], Container],
 ) -> None:
-    client, _ = cached
+    client, container = cached
     assert (await client.get("/products?series=HP&limit=5")).status_code == 200
     assert (await client.get("/products/search?q=stone")).status_code == 200
-    store = page_store(client)
+    store = page_store(container)
     entries = store.entry_count
     assert entries == 2
 

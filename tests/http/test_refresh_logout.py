@@ -24,6 +24,7 @@ from tests.http.conftest import (
     in_app_loop,
     log_in,
     media_type,
+    refused_before_any_store,
     sign_up,
     signup_and_login,
 )
@@ -208,10 +209,11 @@ async def test_an_inactive_user_cannot_refresh(
     [{}, {"refresh_token": ""}, {"refresh_token": 1}, {"refresh_token": None}, {"token": "x"}],
     ids=["missing", "empty", "number", "null", "unknown-field"],
 )
+@refused_before_any_store
 async def test_a_bad_refresh_body_is_a_validation_error(
-    client: AsyncTestClient[Litestar], body: dict[str, object]
+    shared_client: AsyncTestClient[Litestar], body: dict[str, object]
 ) -> None:
-    response = await client.post("/auth/refresh", json=body)
+    response = await shared_client.post("/auth/refresh", json=body)
 
     assert_problem(response, 400, "validation_error")
 
@@ -294,9 +296,10 @@ async def test_logout_with_an_expired_token_is_refused(
     [{}, {"refresh_token": ""}, {"refresh_token": 1}, {"refresh_token": "x", "all": True}],
     ids=["missing", "empty", "number", "unknown-field"],
 )
+@refused_before_any_store
 async def test_a_bad_logout_body_is_a_validation_error(
-    client: AsyncTestClient[Litestar], body: dict[str, object]
+    shared_client: AsyncTestClient[Litestar], body: dict[str, object]
 ) -> None:
-    response = await client.post("/auth/logout", json=body)
+    response = await shared_client.post("/auth/logout", json=body)
 
     assert_problem(response, 400, "validation_error")

@@ -15,6 +15,7 @@ from tests.http.conftest import (
     concurrently,
     error_fields,
     media_type,
+    refused_before_any_store,
     sign_up,
 )
 
@@ -188,14 +189,17 @@ async def test_an_email_of_254_characters_is_accepted(client: AsyncTestClient[Li
 
 
 @pytest.mark.parametrize("password", ["", "x", "1234567", "x" * 129, "é" * 129])
+@refused_before_any_store
 async def test_a_password_too_short_or_too_long_is_a_validation_error_on_password(
-    client: AsyncTestClient[Litestar], password: str
+    shared_client: AsyncTestClient[Litestar], password: str
 ) -> None:
-    response = await client.post("/auth/signup", json={"email": "ann@example.com", "password": password})
+    response = await shared_client.post(
+        "/auth/signup", json={"email": "ann@example.com", "password": password}
+    )
 
     body = assert_problem(response, 400, "validation_error")
     assert "password" in error_fields(body)
-    await assert_cannot_log_in(client, "ann@example.com", password)
+    await assert_cannot_log_in(shared_client, "ann@example.com", password)
 
 
 @pytest.mark.parametrize("password", ["12345678", "x" * 128, "é" * 128, "        "])
@@ -218,16 +222,17 @@ async def test_a_password_of_8_to_128_characters_is_accepted(
         ("password_hash", "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA"),
     ],
 )
+@refused_before_any_store
 async def test_an_unknown_field_is_refused_and_creates_no_account(
-    client: AsyncTestClient[Litestar], field: str, value: object
+    shared_client: AsyncTestClient[Litestar], field: str, value: object
 ) -> None:
     body = {"email": "ann@example.com", "password": PASSWORD, field: value}
 
-    response = await client.post("/auth/signup", json=body)
+    response = await shared_client.post("/auth/signup", json=body)
 
     problem = assert_problem(response, 400, "validation_error")
     assert field in error_fields(problem)
-    await assert_cannot_log_in(client, "ann@example.com", PASSWORD)
+    await assert_cannot_log_in(shared_client, "ann@example.com", PASSWORD)
 
 
 @pytest.mark.parametrize(
@@ -261,19 +266,21 @@ async def test_an_unknown_field_is_refused_and_creates_no_account(
         "empty",
     ],
 )
+@refused_before_any_store
 async def test_a_body_that_is_not_a_json_object_is_a_validation_error(
-    client: AsyncTestClient[Litestar], content: bytes
+    shared_client: AsyncTestClient[Litestar], content: bytes
 ) -> None:
-    response = await client.post(
+    response = await shared_client.post(
         "/auth/signup", content=content, headers={"Content-Type": "application/json"}
     )
 
     assert_problem(response, 400, "validation_error")
-    await assert_cannot_log_in(client, "ann@example.com", PASSWORD)
+    await assert_cannot_log_in(shared_client, "ann@example.com", PASSWORD)
 
 
-async def test_no_body_at_all_is_a_validation_error(client: AsyncTestClient[Litestar]) -> None:
-    response = await client.post("/auth/signup")
+@refused_before_any_store
+async def test_no_body_at_all_is_a_validation_error(shared_client: AsyncTestClient[Litestar]) -> None:
+    response = await shared_client.post("/auth/signup")
 
     assert_problem(response, 400, "validation_error")
 
@@ -289,10 +296,11 @@ async def test_no_body_at_all_is_a_validation_error(client: AsyncTestClient[Lite
         ({"email": "ann@example.com", "password": {"value": PASSWORD}}, "password"),
     ],
 )
+@refused_before_any_store
 async def test_a_wrong_type_is_a_validation_error_on_that_field(
-    client: AsyncTestClient[Litestar], body: dict[str, Any], field: str
+    shared_client: AsyncTestClient[Litestar], body: dict[str, Any], field: str
 ) -> None:
-    response = await client.post("/auth/signup", json=body)
+    response = await shared_client.post("/auth/signup", json=body)
 
     problem = assert_problem(response, 400, "validation_error")
     assert field in error_fields(problem)
@@ -305,10 +313,11 @@ async def test_a_wrong_type_is_a_validation_error_on_that_field(
         ({"email": "ann@example.com"}, "password"),
     ],
 )
+@refused_before_any_store
 async def test_a_missing_field_is_a_validation_error_naming_that_field(
-    client: AsyncTestClient[Litestar], body: dict[str, Any], field: str
+    shared_client: AsyncTestClient[Litestar], body: dict[str, Any], field: str
 ) -> None:
-    response = await client.post("/auth/signup", json=body)
+    response = await shared_client.post("/auth/signup", json=body)
 
     problem = assert_problem(response, 400, "validation_error")
     assert field in error_fields(problem)

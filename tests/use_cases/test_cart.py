@@ -47,6 +47,19 @@ async def test_more_than_the_shelf_holds_is_refused_and_the_cart_is_unchanged(sh
     assert await shop.view_cart(ann) == before
 
 
+async def test_a_first_add_beyond_the_shelf_leaves_no_cart(shop: Shop) -> None:
+    ann = await shop.customer()
+    caspian = await shop.book("Prince Caspian", stock=3)
+    sold_out = await shop.book("The Horse and His Boy", stock=0)
+
+    for product_id, quantity in ((caspian, 4), (sold_out, 1)):
+        with pytest.raises(InsufficientStock):
+            await shop.add_to_cart(ann, product_id, quantity)
+
+    view = await shop.view_cart(ann)
+    assert (view.lines, view.updated_at) == ([], None)
+
+
 async def test_a_missing_or_withdrawn_product_cannot_be_added(shop: Shop) -> None:
     ann = await shop.customer()
     withdrawn = await shop.book("The Last Battle")
@@ -98,13 +111,28 @@ async def test_the_cart_shows_current_prices_and_what_can_no_longer_be_bought(sh
     for product_id in (caspian, chair, battle):
         await shop.add_to_cart(ann, product_id, 4)
 
-    await UpdateProduct(shop.uow)(caspian, ProductChanges(price_cents=999))
+    await UpdateProduct(shop.uow)(caspian, ProductChanges(price_cents=999, title="Prince Caspian (new)"))
     await UpdateProduct(shop.uow)(chair, ProductChanges(is_active=False))
     await ChangeStock(shop.uow)(battle, stock=3)
     view = await shop.view_cart(ann)
 
-    assert [(line.price_cents, line.available) for line in view.lines] == [
-        (999, True),
-        (899, False),
-        (899, False),
+    assert [(line.title, line.price_cents, line.line_total_cents, line.available) for line in view.lines] == [
+        ("Prince Caspian (new)", 999, 4 * 999, True),
+        ("The Silver Chair", 899, 4 * 899, False),
+        ("The Last Battle", 899, 4 * 899, False),
     ]
+    assert view.total_cents == 4 * 999 + 2 * 4 * 899
+
+
+@pytest.mark.parametrize(("stock", "available"), [(3, False), (4, True), (9, True), (0, False)])
+async def test_a_line_is_available_exactly_while_the_shelf_holds_its_quantity(
+    shop: Shop, stock: int, available: bool
+) -> None:
+    ann = await shop.customer()
+    caspian = await shop.book("Prince Caspian", stock=10)
+    await shop.add_to_cart(ann, caspian, 4)
+
+    await ChangeStock(shop.uow)(caspian, stock=stock)
+
+    [line] = (await shop.view_cart(ann)).lines
+    assert (line.quantity, line.available) == (4, available)

@@ -99,17 +99,19 @@ async def test_stock_is_set_or_moved(uow: UnitOfWorkFactory) -> None:
     assert (await change(product_id, delta=+3)).stock == 13
 
 
-async def test_stock_never_goes_below_zero(uow: UnitOfWorkFactory) -> None:
+@pytest.mark.parametrize(("stock", "delta"), [(5, -6), (0, -1)])
+async def test_stock_never_goes_below_zero(uow: UnitOfWorkFactory, stock: int, delta: int) -> None:
     product_id = await _create(uow)
+    await ChangeStock(uow)(product_id, stock=stock)
 
     with pytest.raises(InsufficientStock) as refused:
-        await ChangeStock(uow)(product_id, delta=-6)
+        await ChangeStock(uow)(product_id, delta=delta)
 
-    assert refused.value.available == 5
+    assert refused.value.available == stock
     async with uow() as tx:
         stored = await tx.products.get(product_id)
     assert stored is not None
-    assert stored.stock == 5
+    assert stored.stock == stock
 
 
 async def test_stock_never_overflows_its_column(uow: UnitOfWorkFactory) -> None:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from adapters.memory.catalogue_version import MemoryCatalogueVersion
 from adapters.memory.queries import MemoryCatalogQueries, MemoryUserQueries
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
@@ -371,7 +372,12 @@ async def reference() -> Backend:
     """The same catalogue in memory, where search is SearchTerms' rule evaluated in Python."""
     store = MemoryStore()
     await _seed(lambda: MemoryUnitOfWork(store))
-    return Backend(lambda: MemoryUnitOfWork(store), MemoryCatalogQueries(store), MemoryUserQueries(store))
+    return Backend(
+        lambda: MemoryUnitOfWork(store),
+        MemoryCatalogQueries(store),
+        MemoryUserQueries(store),
+        MemoryCatalogueVersion(store),
+    )
 
 
 async def _add(uow: UnitOfWorkFactory, books: list[tuple[str, str, Series]]) -> None:

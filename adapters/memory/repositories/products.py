@@ -16,11 +16,15 @@ class MemoryProductRepository:
         self._products = tables.products
         self._search_words = tables.search_words
         self._store = store
+        self.changed = False
+        """A product was added or changed in this unit of work (its commit moves the catalogue
+        version on)."""
 
     async def add(self, product: Product) -> Product:
         product.id = self._store.next_id("products")
         self._products[product.id] = replace(product)
         self._search_words.update(vocabulary(product_text(product.title, product.author, product.series)))
+        self.changed = True
         return product
 
     async def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
@@ -40,6 +44,7 @@ class MemoryProductRepository:
         stored = self._products[product.id]
         self._products[product.id] = replace(product, stock=stored.stock)
         self._search_words.update(vocabulary(product_text(product.title, product.author, product.series)))
+        self.changed = True
         return replace(self._products[product.id])
 
     async def withdraw_stock(self, product_id: int, quantity: int) -> bool:
@@ -51,6 +56,7 @@ class MemoryProductRepository:
             returned = replace(product)
             returned.replenish(quantity)
             self._products[product_id] = returned
+            self.changed = True
 
     async def adjust_stock(self, product_id: int, delta: int) -> Product | None:
         return self._move(product_id, Product.adjust_stock, delta)
@@ -71,4 +77,5 @@ class MemoryProductRepository:
         except DomainError:
             return None
         self._products[product_id] = moved
+        self.changed = True
         return replace(moved)

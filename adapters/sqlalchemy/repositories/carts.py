@@ -1,50 +1,79 @@
-"""Carts: one per user, locked while it changes, written back line by line."""
+"""Carts: one per user, locked while it changes, written back line by line.
+
+Round trips are what a cart costs (measured: a cart view ~6 statements, an add ~11): the cart
+comes with its lines in one statement, locking-or-creating it is one statement, and `save` writes
+only what changed since the repository loaded it, without reading it again."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.on_conflict import insert
 from adapters.sqlalchemy.tables import cart_items, carts
 from domain.cart import Cart, CartItem
 
+_CART_WITH_LINES = (
+    select(carts.c.id, carts.c.user_id, carts.c.updated_at, cart_items.c.product_id, cart_items.c.quantity)
+    .select_from(carts.outerjoin(cart_items, cart_items.c.cart_id == carts.c.id))
+    .where(carts.c.user_id == bindparam("user_id"))
+    .order_by(cart_items.c.id)
+)
+_LINES = (
+    select(cart_items.c.product_id, cart_items.c.quantity)
+    .where(cart_items.c.cart_id == bindparam("cart_id"))
+    .order_by(cart_items.c.id)
+)
+
 
 class SqlCartRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self._stored: dict[int, dict[int, int]] = {}
+        """The lines of each cart as this transaction last read or wrote them (cart id → product
+        id → quantity): what `save` compares with, instead of reading them again."""
 
     async def get_for_user(self, user_id: int) -> Cart | None:
-        row = (await self._conn.execute(select(carts).where(carts.c.user_id == user_id))).first()
-        return await self._with_items(row) if row else None
+        rows = (await self._conn.execute(_CART_WITH_LINES, {"user_id": user_id})).all()
+        if not rows:
+            return None
+        first = rows[0]
+        lines = [(row.product_id, row.quantity) for row in rows if row.product_id is not None]
+        return Cart(
+            id=first.id,
+            user_id=first.user_id,
+            updated_at=first.updated_at,
+            items={pid: CartItem(pid, quantity) for pid, quantity in lines},
+        )
 
     async def get_for_update(self, user_id: int, now: datetime) -> Cart:
-        # The row can vanish between the two statements (a settlement deleting an emptied cart
-        # commits while we wait for its lock): then it is simply created again.
-        while True:
+        """Lock-or-create in one statement: ON CONFLICT DO UPDATE locks the existing row (waiting
+        for a concurrent holder, and inserting afresh if that one deleted it) and returns it.
+        The lines are read by a second statement, whose snapshot is taken after the lock is held:
+        in one statement they would be as of before the wait."""
+        statement = insert(self._conn, carts).values(user_id=user_id, updated_at=now)
+        row = (
             await self._conn.execute(
-                insert(self._conn, carts)
-                .values(user_id=user_id, updated_at=now)
-                .on_conflict_do_nothing(index_elements=[carts.c.user_id])
+                statement.on_conflict_do_update(
+                    index_elements=[carts.c.user_id], set_={"user_id": statement.excluded.user_id}
+                ).returning(carts.c.id, carts.c.user_id, carts.c.updated_at)
             )
-            row = (
-                await self._conn.execute(select(carts).where(carts.c.user_id == user_id).with_for_update())
-            ).first()
-            if row is not None:
-                return await self._with_items(row)
+        ).one()
+        lines = [tuple(line) for line in await self._conn.execute(_LINES, {"cart_id": row.id})]
+        self._stored[row.id] = {pid: quantity for pid, quantity in lines}
+        return Cart(
+            id=row.id,
+            user_id=row.user_id,
+            updated_at=row.updated_at,
+            items={pid: CartItem(pid, quantity) for pid, quantity in lines},
+        )
 
     async def save(self, cart: Cart) -> None:
-        if cart.id is None:
+        if cart.id is None or cart.id not in self._stored:
             raise ValueError("save a cart obtained from get_for_update")
-        stored = {
-            row.product_id: row.quantity
-            for row in await self._conn.execute(
-                select(cart_items.c.product_id, cart_items.c.quantity).where(cart_items.c.cart_id == cart.id)
-            )
-        }
+        stored = self._stored[cart.id]
         gone = [pid for pid in stored if pid not in cart.items]
         if gone:
             await self._conn.execute(
@@ -64,21 +93,10 @@ class SqlCartRepository:
         await self._conn.execute(
             update(carts).where(carts.c.id == cart.id).values(updated_at=cart.updated_at)
         )
+        self._stored[cart.id] = {pid: item.quantity for pid, item in cart.items.items()}
 
     async def delete_for_user(self, user_id: int) -> None:
         cart_ids = select(carts.c.id).where(carts.c.user_id == user_id).scalar_subquery()
         await self._conn.execute(delete(cart_items).where(cart_items.c.cart_id == cart_ids))
         await self._conn.execute(delete(carts).where(carts.c.user_id == user_id))
-
-    async def _with_items(self, row: Row[Any]) -> Cart:
-        lines = await self._conn.execute(
-            select(cart_items.c.product_id, cart_items.c.quantity)
-            .where(cart_items.c.cart_id == row.id)
-            .order_by(cart_items.c.id)
-        )
-        return Cart(
-            id=row.id,
-            user_id=row.user_id,
-            updated_at=row.updated_at,
-            items={line.product_id: CartItem(line.product_id, line.quantity) for line in lines},
-        )
+        self._stored.clear()

@@ -18,6 +18,9 @@ from domain.values import MAX_INT32
 class SqlProductRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self.changed = False
+        """A product was added or changed in this transaction (the unit of work then moves the
+        catalogue version on when it commits)."""
 
     async def add(self, product: Product) -> Product:
         product.id = (
@@ -36,6 +39,7 @@ class SqlProductRepository:
                 .returning(products.c.id)
             )
         ).scalar_one()
+        self.changed = True
         return product
 
     async def _searchable(self, product: Product) -> dict[str, str]:
@@ -87,6 +91,7 @@ class SqlProductRepository:
                 .returning(*products.c)
             )
         ).one()
+        self.changed = True
         return product_from_row(row)
 
     async def withdraw_stock(self, product_id: int, quantity: int) -> bool:
@@ -95,12 +100,15 @@ class SqlProductRepository:
             .where(products.c.id == product_id, products.c.is_active, products.c.stock >= quantity)
             .values(stock=products.c.stock - quantity)
         )
-        return result.rowcount == 1
+        taken = result.rowcount == 1
+        self.changed |= taken
+        return taken
 
     async def return_stock(self, product_id: int, quantity: int) -> None:
-        await self._conn.execute(
+        result = await self._conn.execute(
             update(products).where(products.c.id == product_id).values(stock=products.c.stock + quantity)
         )
+        self.changed |= result.rowcount > 0
 
     async def adjust_stock(self, product_id: int, delta: int) -> Product | None:
         return await self._set_stock_to(product_id, cast(products.c.stock, BigInteger) + delta)
@@ -122,4 +130,7 @@ class SqlProductRepository:
                 .returning(*products.c)
             )
         ).first()
-        return product_from_row(row) if row else None
+        if row is None:
+            return None
+        self.changed = True
+        return product_from_row(row)
