@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from application.errors import StoreUnavailable
 from application.ports import CatalogueVersion
 
 
@@ -16,7 +17,10 @@ class SharedVersionReads:
     a caller that arrives while a read is running does not join it: it waits for the next one,
     which starts the moment the running one ends and answers everybody who arrived meanwhile.
     Under load that is one read per round trip, whatever the request rate, and each caller waits
-    at most two round trips. A failed read fails every caller that shared it."""
+    at most two round trips. A failed read fails every caller that shared it. A read that fails
+    because the database is out of reach (StoreUnavailable) also answers those waiting for the next
+    one: it failed while they waited, and a second read would hold them for twice the time limit
+    when the database hangs."""
 
     def __init__(self, inner: CatalogueVersion) -> None:
         self._inner = inner
@@ -43,7 +47,11 @@ class SharedVersionReads:
         _retrieve(running)
         self._running = None
         waiting, self._next = self._next, None
-        if waiting is not None and not waiting.done():
+        if waiting is None or waiting.done():
+            return
+        if not running.cancelled() and isinstance(running.exception(), StoreUnavailable):
+            _pass_on(running, waiting)
+        else:
             self._start().add_done_callback(lambda read: _pass_on(read, waiting))
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sqlalchemy.driver import on_the_driver
 from adapters.sqlalchemy.engine import lost_the_database
 from adapters.sqlalchemy.queries import read_connection
 from application.errors import StoreUnavailable
@@ -75,7 +76,7 @@ class PostgresCatalogueVersion:
 
     async def _read(self) -> int:
         driver = await self._driver()
-        return int(await driver.fetchval(POSTGRES_READ))
+        return int(await on_the_driver(driver, POSTGRES_READ))
 
     async def _driver(self) -> Any:
         if self._conn is not None:
@@ -173,4 +174,4 @@ async def move_on_after_commit(conn: AsyncConnection) -> None:
         driver = (await conn.get_raw_connection()).driver_connection
         if driver is None:
             raise RuntimeError("the connection that just committed has no driver connection")
-        await driver.fetchval("SELECT nextval('catalogue_version')")
+        await on_the_driver(driver, "SELECT nextval('catalogue_version')")

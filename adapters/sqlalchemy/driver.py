@@ -48,7 +48,8 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
         failed = error
         raise
     except Exception as error:
-        if lost_the_database(error):
+        driver = pooled.driver_connection
+        if lost_the_database(error) or (driver is not None and driver.is_closed()):
             failed = error
             raise StoreUnavailable() from error
         raise
@@ -56,6 +57,18 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
         if failed is not None:
             await greenlet_spawn(pooled.invalidate, failed)
         await greenlet_spawn(pooled.close)
+
+
+async def on_the_driver(driver: Any, sql: str) -> Any:
+    """`fetchval` on a driver connection. asyncpg refuses a connection it knows is closed (the
+    server ended it) with a bare InterfaceError that says nothing of the database being gone:
+    that, too, is StoreUnavailable (503)."""
+    try:
+        return await driver.fetchval(sql)
+    except Exception as error:
+        if lost_the_database(error) or driver.is_closed():
+            raise StoreUnavailable() from error
+        raise
 
 
 def utc(value: datetime) -> datetime:

@@ -17,6 +17,7 @@ from adapters.sqlalchemy.driver import (
     user_from_record,
 )
 from adapters.sqlalchemy.engine import READ_ONLY, lost_the_database
+from adapters.sqlalchemy.product_counts import LeanListing, is_counted, read_lean, total_statement
 from adapters.sqlalchemy.rows import load_orders, product_from_row, user_from_row
 from adapters.sqlalchemy.search import find_near_words, search_connection, search_page
 from adapters.sqlalchemy.tables import orders, products, users
@@ -101,10 +102,24 @@ class SqlCatalogQueries:
     async def list_products(
         self, filters: ProductFilters, sort: ProductSort, page: PageRequest
     ) -> Page[Product]:
+        """The shop window's listings (filtered by series and stock at most) take their total from
+        product_counts; on PostgreSQL with the page, in one round trip on the driver's connection."""
+        counted = is_counted(filters)
+        if counted and self._engine.dialect.name == "postgresql":
+            async with driver_connection(self._engine) as driver:
+                items, total = await read_lean(driver, LeanListing(filters, sort), page)
+            return Page(items=items, total=total, limit=page.limit, offset=page.offset)
         conditions = _product_conditions(filters)
         query = select(products).where(*conditions).order_by(*_ORDER[sort])
         async with read_connection(self._engine) as conn:
-            items, total = await _page(conn, query, conditions, page)
+            if counted:
+                items = [
+                    product_from_row(row)
+                    for row in await conn.execute(query.limit(page.limit).offset(page.offset))
+                ]
+                total = int(await conn.scalar(total_statement(filters)) or 0)
+            else:
+                items, total = await _page(conn, query, conditions, page)
         return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
     async def search_products(

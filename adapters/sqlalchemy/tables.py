@@ -125,6 +125,19 @@ products = Table(
     Index(None, "title", "id"),
 )
 
+product_counts = Table(
+    "product_counts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("series", String(16), nullable=False),
+    Column("in_stock", Boolean(), nullable=False),
+    Column("active", BigInteger(), nullable=False),
+    Index(None, "series", "in_stock"),
+)
+"""How many active products each (series, stock > 0) holds: the sum of `active` over its rows.
+Kept by triggers on products (alembic 0007), never written by the application except to fold the
+rows: see adapters.sqlalchemy.product_counts."""
+
 # Search: every word is a `search_text LIKE '%word%'` (and `search_title` for the ranking); the
 # author filter of /products is a `lower(author) LIKE '%text%'`. Trigram GIN indexes answer those on
 # PostgreSQL; SQLite, the embedded default, scans (its catalogues are small).

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.catalogue_version import move_on_after_commit, move_on_before_commit
 from adapters.sqlalchemy.engine import UNREACHABLE, lost_the_database
+from adapters.sqlalchemy.in_transaction import DriverInTransaction
 from adapters.sqlalchemy.repositories.carts import SqlCartRepository
 from adapters.sqlalchemy.repositories.idempotency_keys import SqlIdempotencyKeyRepository
 from adapters.sqlalchemy.repositories.orders import SqlOrderRepository
@@ -37,11 +38,12 @@ class SqlUnitOfWork:
                 raise StoreUnavailable() from error
             raise
         self._conn = conn
-        self.users = SqlUserRepository(conn)
+        lean = DriverInTransaction(conn) if conn.dialect.name == "postgresql" else None
+        self.users = SqlUserRepository(conn, lean)
         self.refresh_tokens = SqlRefreshTokenRepository(conn)
-        self.products = SqlProductRepository(conn)
-        self.carts = SqlCartRepository(conn)
-        self.orders = SqlOrderRepository(conn)
+        self.products = SqlProductRepository(conn, lean)
+        self.carts = SqlCartRepository(conn, lean)
+        self.orders = SqlOrderRepository(conn, lean)
         self.idempotency_keys = SqlIdempotencyKeyRepository(conn)
         self.payment_events = SqlPaymentEventLog(conn)
         return self

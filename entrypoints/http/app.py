@@ -24,6 +24,7 @@ from entrypoints.http.request_context import RequestContextMiddleware
 from entrypoints.http.security import BearerAuthMiddleware
 from entrypoints.http.shopping import CartController, CheckoutController, OrderController
 from entrypoints.http.webhooks import stripe_webhook
+from entrypoints.logs import drain_access_log
 from entrypoints.provides import provided
 
 MAX_REQUEST_BODY_BYTES = 64 * 1024
@@ -54,6 +55,7 @@ def create_app(container: Container, routes: Sequence[ControllerRouterHandler] =
             yield
         finally:
             await close_container(container)
+            drain_access_log()
 
     query_models = QueryModels()
     middleware = [

@@ -313,3 +313,21 @@ async def test_a_failed_read_fails_its_callers_and_the_next_call_reads_again() -
 
     version.fail = False
     assert await _ends(asyncio.ensure_future(shared.current()), version) == 1
+
+
+async def test_callers_waiting_while_a_read_finds_the_database_gone_are_answered_with_it() -> None:
+    """A hung database fails the running read at the time limit: those who arrived meanwhile get
+    503 then, not a second read of their own and twice the time limit."""
+    version = SlowVersion()
+    shared = SharedVersionReads(version)
+    version.fail = True
+    running = asyncio.ensure_future(shared.current())
+    await until(lambda: version.reads == 1)
+    waiting = asyncio.ensure_future(shared.current())
+    await asyncio.sleep(0)
+
+    version.release.set()
+    for caller in (running, waiting):
+        with pytest.raises(StoreUnavailable):
+            await asyncio.wait_for(caller, 1)  # without the answer passed on: a second read, hung
+    assert version.reads == 1

@@ -22,6 +22,7 @@ TABLES = {
     "users",
     "refresh_tokens",
     "products",
+    "product_counts",
     "carts",
     "cart_items",
     "orders",

@@ -136,6 +136,7 @@ def test_serve_answers_health_and_shuts_down_cleanly(env: dict[str, str]) -> Non
     # uvicorn finishes its graceful shutdown, then re-raises SIGTERM as its exit status.
     assert server.returncode in (0, -signal.SIGTERM), output
     assert "Application shutdown complete" in output
+    assert "GET /health 200" in output  # the access line of the last request, queued, is written
     assert "Traceback" not in output
 
 

@@ -110,10 +110,12 @@ def test_json_lines_carry_the_request_id_and_the_access_fields() -> None:
 
 
 def test_lines_written_off_the_event_loop_keep_their_request_id_and_all_reach_the_stream() -> None:
-    """The handler of `logging_config` writes from a thread of its own: each line still carries
-    the id of the request that logged it, errors keep their traceback, and none is lost at exit."""
+    """The access log's handler writes from a thread of its own: each line still carries the id
+    of the request that logged it, errors keep their traceback, and none is lost at exit."""
     stream = io.StringIO()
     config = logging_config(json_lines=True)
+    config["handlers"]["default"] = config["handlers"]["access"]
+    del config["handlers"]["access"]
     config["handlers"]["default"]["stream"] = stream
     del config["root"]
     config["loggers"] = {"test.queued": {"handlers": ["default"], "level": "INFO", "propagate": False}}

@@ -11,6 +11,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.driver import utc
+from adapters.sqlalchemy.in_transaction import DriverInTransaction
 from adapters.sqlalchemy.on_conflict import insert
 from adapters.sqlalchemy.tables import cart_items, carts
 from domain.cart import Cart, CartItem
@@ -28,9 +30,28 @@ _LINES = (
 )
 
 
+_LOCK_CART = (
+    "INSERT INTO carts (user_id, updated_at) VALUES ($1, $2) "
+    "ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id RETURNING id, user_id, updated_at"
+)
+_LINES_OF = "SELECT product_id, quantity FROM cart_items WHERE cart_id = $1 ORDER BY id"
+_DROP_LINES_AND_TOUCH = (
+    "WITH gone AS (DELETE FROM cart_items WHERE cart_id = $1 AND product_id = ANY($2::bigint[])) "
+    "UPDATE carts SET updated_at = $3 WHERE id = $1"
+)
+_ADD_LINE = "INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($1, $2, $3)"
+_SET_LINE = "UPDATE cart_items SET quantity = $3 WHERE cart_id = $1 AND product_id = $2"
+_TOUCH = "UPDATE carts SET updated_at = $2 WHERE id = $1"
+_DELETE_CART = "DELETE FROM carts WHERE user_id = $1"
+"""Its lines go with it: cart_items.cart_id is ON DELETE CASCADE."""
+
+
 class SqlCartRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    """On PostgreSQL locking, saving and deleting a cart are fixed SQL on the driver (`lean`)."""
+
+    def __init__(self, conn: AsyncConnection, lean: DriverInTransaction | None = None) -> None:
         self._conn = conn
+        self._lean = lean
         self._stored: dict[int, dict[int, int]] = {}
         """The lines of each cart as this transaction last read or wrote them (cart id → product
         id → quantity): what `save` compares with, instead of reading them again."""
@@ -53,6 +74,17 @@ class SqlCartRepository:
         for a concurrent holder, and inserting afresh if that one deleted it) and returns it.
         The lines are read by a second statement, whose snapshot is taken after the lock is held:
         in one statement they would be as of before the wait."""
+        if self._lean is not None:
+            found = await self._lean.fetchrow(_LOCK_CART, user_id, now)
+            cart_id, owner, updated_at = found[0], found[1], utc(found[2])
+            lines = [(r[0], r[1]) for r in await self._lean.fetch(_LINES_OF, cart_id)]
+            self._stored[cart_id] = dict(lines)
+            return Cart(
+                id=cart_id,
+                user_id=owner,
+                updated_at=updated_at,
+                items={pid: CartItem(pid, quantity) for pid, quantity in lines},
+            )
         statement = insert(self._conn, carts).values(user_id=user_id, updated_at=now)
         row = (
             await self._conn.execute(
@@ -75,6 +107,9 @@ class SqlCartRepository:
             raise ValueError("save a cart obtained from get_for_update")
         stored = self._stored[cart.id]
         gone = [pid for pid in stored if pid not in cart.items]
+        if self._lean is not None:
+            await self._save_lean(self._lean, cart, stored, gone)
+            return
         if gone:
             await self._conn.execute(
                 delete(cart_items).where(cart_items.c.cart_id == cart.id, cart_items.c.product_id.in_(gone))
@@ -95,7 +130,26 @@ class SqlCartRepository:
         )
         self._stored[cart.id] = {pid: item.quantity for pid, item in cart.items.items()}
 
+    async def _save_lean(
+        self, lean: DriverInTransaction, cart: Cart, stored: dict[int, int], gone: list[int]
+    ) -> None:
+        assert cart.id is not None
+        for pid, item in cart.items.items():
+            if pid not in stored:
+                await lean.rowcount(_ADD_LINE, cart.id, pid, item.quantity)
+            elif stored[pid] != item.quantity:
+                await lean.rowcount(_SET_LINE, cart.id, pid, item.quantity)
+        if gone:
+            await lean.rowcount(_DROP_LINES_AND_TOUCH, cart.id, gone, cart.updated_at)
+        else:
+            await lean.rowcount(_TOUCH, cart.id, cart.updated_at)
+        self._stored[cart.id] = {pid: item.quantity for pid, item in cart.items.items()}
+
     async def delete_for_user(self, user_id: int) -> None:
+        if self._lean is not None:
+            await self._lean.rowcount(_DELETE_CART, user_id)
+            self._stored.clear()
+            return
         cart_ids = select(carts.c.id).where(carts.c.user_id == user_id).scalar_subquery()
         await self._conn.execute(delete(cart_items).where(cart_items.c.cart_id == cart_ids))
         await self._conn.execute(delete(carts).where(carts.c.user_id == user_id))

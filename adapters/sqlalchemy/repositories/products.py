@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from sqlalchemy import BigInteger, ColumnElement, case, cast, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.driver import PRODUCT_COLUMNS, product_from_record
+from adapters.sqlalchemy.in_transaction import DriverInTransaction
 from adapters.sqlalchemy.on_conflict import insert
 from adapters.sqlalchemy.rows import product_from_row
 from adapters.sqlalchemy.tables import products, search_words
@@ -14,10 +16,19 @@ from domain.catalog import Product, Series
 from domain.search import product_text, title_text, vocabulary
 from domain.values import MAX_INT32
 
+_PRODUCT = f"SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1"  # noqa: S608 - fixed text
+_LOCKED_PRODUCT = _PRODUCT + " FOR UPDATE"
+_PRODUCTS = f"SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ANY($1::bigint[])"  # noqa: S608
+_WITHDRAW = "UPDATE products SET stock = stock - $2 WHERE id = $1 AND is_active AND stock >= $2"
+_RETURN = "UPDATE products SET stock = stock + $2 WHERE id = $1"
+
 
 class SqlProductRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    """On PostgreSQL the reads and stock moves of a checkout are fixed SQL on the driver (`lean`)."""
+
+    def __init__(self, conn: AsyncConnection, lean: DriverInTransaction | None = None) -> None:
         self._conn = conn
+        self._lean = lean
         self.changed = False
         """A product was added or changed in this transaction (the unit of work then moves the
         catalogue version on when it commits)."""
@@ -53,6 +64,9 @@ class SqlProductRepository:
         return {"search_title": title_text(product.title), "search_text": text}
 
     async def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
+        if self._lean is not None:
+            record = await self._lean.fetchrow(_LOCKED_PRODUCT if for_update else _PRODUCT, product_id)
+            return product_from_record(record) if record else None
         query = select(products).where(products.c.id == product_id)
         row = (await self._conn.execute(query.with_for_update() if for_update else query)).first()
         return product_from_row(row) if row else None
@@ -72,6 +86,8 @@ class SqlProductRepository:
         ids = sorted(set(product_ids))
         if not ids:
             return {}
+        if self._lean is not None:
+            return {r[0]: product_from_record(r) for r in await self._lean.fetch(_PRODUCTS, ids)}
         rows = await self._conn.execute(select(products).where(products.c.id.in_(ids)))
         return {row.id: product_from_row(row) for row in rows}
 
@@ -95,6 +111,10 @@ class SqlProductRepository:
         return product_from_row(row)
 
     async def withdraw_stock(self, product_id: int, quantity: int) -> bool:
+        if self._lean is not None:
+            taken = await self._lean.rowcount(_WITHDRAW, product_id, quantity) == 1
+            self.changed |= taken
+            return taken
         result = await self._conn.execute(
             update(products)
             .where(products.c.id == product_id, products.c.is_active, products.c.stock >= quantity)
@@ -105,6 +125,9 @@ class SqlProductRepository:
         return taken
 
     async def return_stock(self, product_id: int, quantity: int) -> None:
+        if self._lean is not None:
+            self.changed |= await self._lean.rowcount(_RETURN, product_id, quantity) > 0
+            return
         result = await self._conn.execute(
             update(products).where(products.c.id == product_id).values(stock=products.c.stock + quantity)
         )

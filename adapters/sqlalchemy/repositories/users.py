@@ -7,16 +7,22 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.driver import USER_COLUMNS, user_from_record
+from adapters.sqlalchemy.in_transaction import DriverInTransaction
 from adapters.sqlalchemy.on_conflict import insert
 from adapters.sqlalchemy.rows import user_from_row
 from adapters.sqlalchemy.tables import users
 from application.errors import EmailTaken
 from domain.identity import User
 
+_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = $1"  # noqa: S608 - fixed text
+_LOCKED_USER = _USER + " FOR UPDATE"
+
 
 class SqlUserRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, lean: DriverInTransaction | None = None) -> None:
         self._conn = conn
+        self._lean = lean
 
     async def add(self, user: User) -> User:
         statement = (
@@ -39,6 +45,9 @@ class SqlUserRepository:
         return user
 
     async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
+        if self._lean is not None:
+            record = await self._lean.fetchrow(_LOCKED_USER if for_update else _USER, user_id)
+            return user_from_record(record) if record else None
         return await self._one(select(users).where(users.c.id == user_id), for_update)
 
     async def get_by_email(self, email: str, *, for_update: bool = False) -> User | None:

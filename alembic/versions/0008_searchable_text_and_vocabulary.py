@@ -1,7 +1,7 @@
 """searchable text of products, the catalogue's vocabulary, trigram indexes on both
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02 10:00:00.000000
 
 Search compares words with a product's title, author and series' name as domain.search writes them
@@ -23,8 +23,8 @@ from domain.catalog import Series
 from domain.search import product_text, title_text
 from domain.search import vocabulary as search_vocabulary
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -34,20 +34,24 @@ BATCH = 1000
 
 def upgrade() -> None:
     bind = op.get_bind()
-    with op.batch_alter_table("products") as batch:
-        for column in TEXT_COLUMNS:
-            batch.add_column(sa.Column(column, sa.Text(), nullable=True))
+    postgres = bind.dialect.name == "postgresql"
+    # No batch mode: on SQLite it would copy products into a new table, and its triggers (0007)
+    # would be lost. SQLite adds a NOT NULL column only with a default: '' there, replaced below.
+    for column in TEXT_COLUMNS:
+        op.add_column(
+            "products",
+            sa.Column(column, sa.Text(), nullable=postgres, server_default=None if postgres else ""),
+        )
     op.create_table(
         "search_words",
         sa.Column("word", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("word", name=op.f("pk_search_words")),
     )
     _fill(bind)
-    with op.batch_alter_table("products") as batch:
-        for column in TEXT_COLUMNS:
-            batch.alter_column(column, existing_type=sa.Text(), nullable=False)
-    if bind.dialect.name != "postgresql":
+    if not postgres:
         return
+    for column in TEXT_COLUMNS:
+        op.alter_column("products", column, existing_type=sa.Text(), nullable=False)
     op.drop_index("ix_products_title_trgm", table_name="products")
     for column in TEXT_COLUMNS:
         _trigram_index(f"ix_products_{column}_trgm", "products", column, "gin")
@@ -104,6 +108,5 @@ def downgrade() -> None:
             postgresql_using="gin",
         )
     op.drop_table("search_words")
-    with op.batch_alter_table("products") as batch:
-        for column in reversed(TEXT_COLUMNS):
-            batch.drop_column(column)
+    for column in reversed(TEXT_COLUMNS):
+        op.drop_column("products", column)  # SQLite 3.35+ drops a column in place, triggers kept
