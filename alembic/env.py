@@ -10,7 +10,7 @@ from logging.config import fileConfig
 from sqlalchemy.engine import Connection
 
 from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.tables import metadata
+from adapters.sqlalchemy.tables import exists_on, metadata
 from alembic import context
 from entrypoints.settings import Settings
 
@@ -29,6 +29,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=exists_on(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

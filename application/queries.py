@@ -3,6 +3,7 @@ answer them with one query each, and these ports say what the answers must be.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar, runtime_checkable
@@ -11,6 +12,7 @@ from domain.catalog import Product, Series
 from domain.errors import InvalidValue
 from domain.identity import User
 from domain.ordering import Order, OrderStatus
+from domain.search import holds_every_word, product_text, search_words, title_text
 from domain.values import refuse_control_characters
 
 T = TypeVar("T")
@@ -38,6 +40,8 @@ class Page(Generic[T]):
     total: int
     limit: int
     offset: int
+    fuzzy: bool = False
+    """Search only: the items match near spellings of the words typed, not the words themselves."""
 
 
 class ProductSort(StrEnum):
@@ -70,25 +74,45 @@ class ProductFilters:
 
 @dataclass(frozen=True, slots=True)
 class SearchTerms:
-    """What a customer typed, as the words that must all be found."""
+    """What a customer typed, as the words that must all be found (domain.search says how typed words
+    and the catalogue's text compare). Each word comes as the spellings any of which will do: the
+    word as typed and, when a search offers near matches, the catalogue's words near it."""
 
     words: tuple[str, ...]
+    """The words as typed (normalised by domain.search)."""
+    spellings: tuple[tuple[str, ...], ...]
 
     @classmethod
     def parse(cls, query: str) -> SearchTerms:
+        """1 to SEARCH_MAX_LENGTH characters once trimmed. Text made of punctuation only is valid,
+        and holds no word: such terms match nothing (a `%` is never a wildcard)."""
         text = refuse_control_characters("q", query).strip()
         if not 1 <= len(text) <= SEARCH_MAX_LENGTH:
             raise InvalidValue("q", f"must be 1 to {SEARCH_MAX_LENGTH} characters once trimmed")
-        return cls(words=tuple(dict.fromkeys(word.lower() for word in text.split())))
+        words = search_words(text)
+        return cls(words=words, spellings=tuple((word,) for word in words))
+
+    def with_near_words(self, near: Mapping[str, Sequence[str]]) -> SearchTerms:
+        """These words, each also satisfied by the words `near` gives for it. A spelling that holds
+        another one is left out: it could only match where that one does ("potter" for "potterr")."""
+        return SearchTerms(
+            words=self.words,
+            spellings=tuple(_shortest((word, *near.get(word, ()))) for word in self.words),
+        )
 
     def matches(self, product: Product) -> bool:
-        """The rule every search result obeys: each word is in the title or in the author."""
-        title, author = product.title.lower(), product.author.lower()
-        return all(word in title or word in author for word in self.words)
+        """The rule every search result obeys: each word is in the title, the author or the series'
+        name (domain.search.product_text)."""
+        text = product_text(product.title, product.author, product.series)
+        return holds_every_word(text, self.spellings)
 
     def all_in_title(self, product: Product) -> bool:
-        title = product.title.lower()
-        return all(word in title for word in self.words)
+        return holds_every_word(title_text(product.title), self.spellings)
+
+
+def _shortest(spellings: Sequence[str]) -> tuple[str, ...]:
+    unique = tuple(dict.fromkeys(spellings))
+    return tuple(s for s in unique if not any(other != s and other in s for other in unique))
 
 
 @runtime_checkable
@@ -103,8 +127,15 @@ class CatalogQueries(Protocol):
     async def search_products(
         self, terms: SearchTerms, page: PageRequest, *, series: Series | None = None
     ) -> Page[Product]:
-        """Active products where every word appears, case-insensitively, in the title or the author.
-        Products whose title alone holds every word come first; then by id."""
+        """Active products that SearchTerms.matches. Products whose title alone holds every word
+        (SearchTerms.all_in_title) come first; then by id. The total is exact. Never fuzzy: the
+        terms say which spellings will do."""
+        ...
+
+    async def near_words(self, words: Sequence[str]) -> dict[str, list[str]]:
+        """For each word, domain.search.near_words over the catalogue's vocabulary: the
+        domain.search.vocabulary of every product as it was ever stored (withdrawn ones, and words a
+        product no longer has, included: a word that finds nothing does no harm)."""
         ...
 
     async def get_active_product(self, product_id: int) -> Product | None: ...
@@ -126,7 +157,8 @@ class ShopWindow(Protocol):
     async def search_on_sale(
         self, terms: SearchTerms, page: PageRequest, *, series: Series | None = None
     ) -> Page[Product]:
-        """As CatalogQueries.search_products."""
+        """As CatalogQueries.search_products; when nothing matches every word, near matches for
+        misspelt words, on a page marked `fuzzy` (application.product_search)."""
         ...
 
     async def product_on_sale(self, product_id: int) -> Product | None: ...

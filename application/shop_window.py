@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from application.product_search import search_with_near_matches
 from application.queries import (
     CatalogQueries,
     Page,
@@ -31,7 +32,7 @@ class StoredShopWindow:
     async def search_on_sale(
         self, terms: SearchTerms, page: PageRequest, *, series: Series | None = None
     ) -> Page[Product]:
-        return await self._catalog.search_products(terms, page, series=series)
+        return await search_with_near_matches(self._catalog, terms, page, series=series)
 
     async def product_on_sale(self, product_id: int) -> Product | None:
         return await self._catalog.get_active_product(product_id)

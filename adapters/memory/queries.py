@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -11,6 +11,7 @@ from application.queries import Page, PageRequest, ProductFilters, ProductSort, 
 from domain.catalog import Product, Series
 from domain.identity import User
 from domain.ordering import Order, OrderStatus
+from domain.search import near_words
 
 T = TypeVar("T", Product, User, Order)
 
@@ -62,6 +63,10 @@ class MemoryCatalogQueries:
             if p.is_active and (series is None or p.series is series) and terms.matches(p)
         ]
         return _page(sorted(found, key=lambda p: (not terms.all_in_title(p), p.id)), page)
+
+    async def near_words(self, words: Sequence[str]) -> dict[str, list[str]]:
+        vocabulary = self._store.committed.search_words
+        return {word: near_words(word, vocabulary) for word in words}
 
     async def get_active_product(self, product_id: int) -> Product | None:
         product = self._store.committed.products.get(product_id)

@@ -27,6 +27,9 @@ class Tables:
     orders: dict[int, Order] = field(default_factory=dict)
     idempotency_keys: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
     payment_events: dict[str, datetime] = field(default_factory=dict)
+    search_words: set[str] = field(default_factory=set)
+    """Every word products have been found by (domain.search.product_text), kept like the SQL
+    store's vocabulary: only ever added to."""
 
     def snapshot(self) -> Tables:
         return Tables(
@@ -37,6 +40,7 @@ class Tables:
             orders=dict(self.orders),
             idempotency_keys=dict(self.idempotency_keys),
             payment_events=dict(self.payment_events),
+            search_words=set(self.search_words),
         )
 
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.driver import (
@@ -19,6 +19,7 @@ from adapters.sqlalchemy.driver import (
 from adapters.sqlalchemy.engine import READ_ONLY, lost_the_database
 from adapters.sqlalchemy.product_counts import LeanListing, is_counted, read_lean, total_statement
 from adapters.sqlalchemy.rows import load_orders, product_from_row, user_from_row
+from adapters.sqlalchemy.search import find_near_words, search_connection, search_page
 from adapters.sqlalchemy.tables import orders, products, users
 from application.errors import StoreUnavailable
 from application.queries import Page, PageRequest, ProductFilters, ProductSort, SearchTerms
@@ -94,22 +95,6 @@ async def _page(
     return items, total
 
 
-def search_statement(
-    terms: SearchTerms, series: Series | None = None
-) -> tuple[Select[Any], list[ColumnElement[bool]]]:
-    """Each word must be in lower(title) or lower(author): on PostgreSQL each such pair is a
-    BitmapOr over the two trigram indexes. Titles holding every word sort first, then by id."""
-    conditions: list[ColumnElement[bool]] = [products.c.is_active == True]  # noqa: E712 - SQL, not Python
-    conditions += [
-        or_(_contains(products.c.title, word), _contains(products.c.author, word)) for word in terms.words
-    ]
-    if series is not None:
-        conditions.append(products.c.series == series.value)
-    title_holds_all = and_(*(_contains(products.c.title, word) for word in terms.words))
-    query = select(products).where(*conditions).order_by(case((title_holds_all, 0), else_=1), products.c.id)
-    return query, conditions
-
-
 class SqlCatalogQueries:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -140,10 +125,13 @@ class SqlCatalogQueries:
     async def search_products(
         self, terms: SearchTerms, page: PageRequest, *, series: Series | None = None
     ) -> Page[Product]:
-        query, conditions = search_statement(terms, series)
-        async with read_connection(self._engine) as conn:
-            items, total = await _page(conn, query, conditions, page)
-        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+        """adapters.sqlalchemy.search: two steps in id order, an exact total (never a cached one)."""
+        async with search_connection(self._engine) as conn:
+            return await search_page(conn, terms, page, series)
+
+    async def near_words(self, words: Sequence[str]) -> dict[str, list[str]]:
+        async with search_connection(self._engine) as conn:
+            return await find_near_words(conn, words)
 
     async def get_active_product(self, product_id: int) -> Product | None:
         if self._engine.dialect.name == "postgresql":

@@ -16,6 +16,7 @@ from application.queries import (
     SearchTerms,
     ShopWindow,
 )
+from domain.search import NEAR_WORD_SIMILARITY, NEAR_WORDS_PER_WORD
 from entrypoints.http.dependencies import Inject
 from entrypoints.http.page_cache import CACHED_PAGE
 from entrypoints.http.parameters import (
@@ -29,8 +30,23 @@ from entrypoints.http.parameters import (
     Sort,
 )
 from entrypoints.http.problems import problems
-from entrypoints.http.schemas.catalog import ProductPage, ProductResponse
+from entrypoints.http.schemas.catalog import ProductPage, ProductResponse, SearchPage
 from entrypoints.http.security import PUBLIC
+
+SEARCH_RULES = (
+    "Every word of `q` must appear, in any case, in the title, the author or the series' name "
+    '("Harry Potter", "The Chronicles of Narnia"): "potter stone" finds "Harry Potter and the '
+    'Philosopher\'s Stone", "narnia" every Narnia book. A word may be part of a longer one ("phil" finds '
+    '"Philosopher"). Punctuation does not count, in `q` or in the books: "philosophers stone", '
+    '"philosopher\'s stone" and "philosopher\u2019s stone" find the same book; `%`, `_` and `\'` are '
+    "never wildcards, and a `q` made of punctuation only finds nothing. Products whose title alone "
+    "holds every word come first, then the others; ties by id. `total` is exact.\n\n"
+    "When no product holds every word, near matches are offered for misspelt words: each word may "
+    f"then be one of the catalogue's words most like it (trigram similarity of at least "
+    f"{NEAR_WORD_SIMILARITY}, the {NEAR_WORDS_PER_WORD} most similar): "
+    '"potterr" finds the Harry Potter books, "narnya" the Narnia books. Such a page '
+    'says `"fuzzy": true` and is ranked the same way; otherwise `fuzzy` is false.'
+)
 
 
 class CatalogController(Controller):
@@ -68,7 +84,7 @@ class CatalogController(Controller):
         page = PageRequest(limit=limit, offset=offset)
         return ProductPage.of(await shop_window.products_on_sale(filters, sort, page))
 
-    @get("/search", responses=problems(400), opt={CACHED_PAGE: True})
+    @get("/search", responses=problems(400), opt={CACHED_PAGE: True}, description=SEARCH_RULES)
     async def search(
         self,
         shop_window: Inject[ShopWindow],
@@ -76,17 +92,17 @@ class CatalogController(Controller):
             str,
             QueryParameter(
                 max_length=1000,
-                description="1 to 100 characters once trimmed. Every word must appear, in any case, "
-                "in the title or the author. Titles holding every word rank first.",
+                description="1 to 100 characters once trimmed. Every word must appear, in any case, in "
+                "the title, the author or the series' name; punctuation does not count.",
             ),
         ],
         series: SeriesFilter = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
-    ) -> ProductPage:
-        """Search the products on sale by title and author."""
+    ) -> SearchPage:
+        """Search the products on sale by title, author and series: the rules are SEARCH_RULES."""
         page = PageRequest(limit=limit, offset=offset)
-        return ProductPage.of(await shop_window.search_on_sale(SearchTerms.parse(q), page, series=series))
+        return SearchPage.of(await shop_window.search_on_sale(SearchTerms.parse(q), page, series=series))
 
     @get("/{product_id:int}", responses=problems(400, 404), opt={CACHED_PAGE: True})
     async def show(self, shop_window: Inject[ShopWindow], product_id: Id) -> ProductResponse:

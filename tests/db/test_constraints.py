@@ -24,8 +24,9 @@ async def conn(database_url: str) -> AsyncIterator[AsyncConnection]:
         )
         await connection.execute(
             text(
-                "INSERT INTO products (title, series, author, price_cents, stock, is_active, created_at) "
-                "VALUES ('Prince Caspian', 'NARNIA', 'C. S. Lewis', 899, 3, true, CURRENT_TIMESTAMP)"
+                "INSERT INTO products (title, series, author, price_cents, stock, is_active, created_at, "
+                "search_title, search_text) VALUES ('Prince Caspian', 'NARNIA', 'C. S. Lewis', 899, 3, true, "
+                "CURRENT_TIMESTAMP, 'prince caspian', 'prince caspian c s lewis the chronicles of narnia')"
             )
         )
         await connection.commit()

@@ -14,10 +14,11 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.tables import metadata
+from adapters.sqlalchemy.tables import exists_on, metadata
 from tests.databases import POSTGRES_URL, alembic_config, migrate, recreate_postgres_schema, sqlite_url
 
 TABLES = {
+    "search_words",
     "users",
     "refresh_tokens",
     "products",
@@ -32,7 +33,9 @@ TABLES = {
 
 
 def _diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": exists_on(connection.dialect.name)}
+    )
     return list(compare_metadata(context, metadata))
 
 
@@ -86,6 +89,56 @@ def test_downgrading_to_base_removes_everything_and_upgrading_again_works(
     diff, tables = asyncio.run(_inspect(url))
     assert diff == []
     assert tables == TABLES
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_upgrading_makes_the_products_already_there_searchable(backend: str, tmp_path: Path) -> None:
+    """Products stored before search compared stored text get it, and their words, on upgrade."""
+    url = _fresh_url(backend, tmp_path)
+    migrate(url, "0004")
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO products (title, series, author, price_cents, stock, is_active, created_at) VALUES "
+            "('The Lion, the Witch and the Wardrobe', 'NARNIA', 'C. S. Lewis', 799, 1, true, '2026-11-01'), "
+            "('Harry Potter and the Philosopher\u2019s Stone', 'HP', 'J. K. Rowling', 899, 1, false, "
+            "'2026-11-01')",
+        )
+    )
+
+    migrate(url)
+
+    rows = asyncio.run(_fetch(url, "SELECT search_title, search_text FROM products ORDER BY id"))
+    words = {word for (word,) in asyncio.run(_fetch(url, "SELECT word FROM search_words"))}
+    assert rows == [
+        (
+            "the lion the witch and the wardrobe",
+            "the lion the witch and the wardrobe c s lewis the chronicles of narnia",
+        ),
+        (
+            "harry potter and the philosophers stone",
+            "harry potter and the philosophers stone j k rowling harry potter",
+        ),
+    ]
+    assert {"wardrobe", "narnia", "philosophers", "rowling", "chronicles"} <= words
+
+
+async def _execute(url: str, sql: str) -> None:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql(sql)
+    finally:
+        await engine.dispose()
+
+
+async def _fetch(url: str, sql: str) -> list[tuple[Any, ...]]:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            return [tuple(row) for row in await conn.exec_driver_sql(sql)]
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(autouse=True)

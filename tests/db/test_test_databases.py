@@ -22,8 +22,9 @@ INSERT_USER = text(
     "VALUES (:email, 'x', 'USER', true, now())"
 )
 INSERT_PRODUCT = text(
-    "INSERT INTO products (title, series, author, price_cents, stock, is_active, created_at) "
-    "VALUES ('The Horse and His Boy', 'NARNIA', 'C. S. Lewis', 799, 3, true, now())"
+    "INSERT INTO products (title, series, author, price_cents, stock, is_active, created_at, search_title, "
+    "search_text) VALUES ('The Horse and His Boy', 'NARNIA', 'C. S. Lewis', 799, 3, true, now(), "
+    "'the horse and his boy', 'the horse and his boy c s lewis the chronicles of narnia')"
 )
 
 

@@ -249,18 +249,32 @@ async def test_with_the_page_cache_off_every_total_is_counted_on_a_large_catalog
 
 
 async def _shelve_fillers(container: Container, count: int) -> None:
-    """`count` books in one statement (a recursive CTE), straight into the table."""
+    """`count` books in one statement (a recursive CTE), straight into the table, with the text
+    search compares as domain.search writes it for them ("FILLER 12" by NOBODY, a Narnia book)."""
     numbers = select(literal(1).label("n")).cte("numbers", recursive=True)
     numbers = numbers.union_all(select(numbers.c.n + 1).where(numbers.c.n < count))
+    number = cast(numbers.c.n, String)
     rows = select(
-        literal("FILLER ") + cast(numbers.c.n, String),
+        literal("FILLER ") + number,
         literal("NARNIA"),
         literal("NOBODY"),
         literal(100),
         literal(1),
         literal(True),
         literal(datetime.now(UTC), UtcDateTime()),
+        literal("filler ") + number,
+        literal("filler ") + number + literal(" nobody the chronicles of narnia"),
     )
-    columns = ["title", "series", "author", "price_cents", "stock", "is_active", "created_at"]
+    columns = [
+        "title",
+        "series",
+        "author",
+        "price_cents",
+        "stock",
+        "is_active",
+        "created_at",
+        "search_title",
+        "search_text",
+    ]
     async with container.engine().begin() as conn:
         await conn.execute(insert(products).from_select(columns, rows))

@@ -142,3 +142,20 @@ async def test_health_documents_its_503(client: AsyncTestClient[Litestar]) -> No
     responses = operation(document, "/health", "get")["responses"]
 
     assert {"200", "503"} <= set(responses)
+
+
+async def test_the_search_page_documents_its_fuzzy_flag_and_the_search_rules(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    document = await openapi(client)
+    search = operation(document, "/products/search", "get")
+    listing = operation(document, "/products", "get")
+
+    page = resolve(document, search["responses"]["200"]["content"]["application/json"]["schema"])
+    plain = resolve(document, listing["responses"]["200"]["content"]["application/json"]["schema"])
+    assert page["properties"]["fuzzy"]["type"] == "boolean"
+    assert "near matches" in page["properties"]["fuzzy"]["description"]
+    assert "fuzzy" not in plain["properties"]
+    described = search["description"]
+    for rule in ("series' name", "Punctuation does not count", '"fuzzy": true', "narnia"):
+        assert rule in described, rule

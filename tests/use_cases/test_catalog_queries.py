@@ -6,14 +6,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from adapters.memory.queries import MemoryCatalogQueries
+from adapters.memory.catalogue_version import MemoryCatalogueVersion
+from adapters.memory.queries import MemoryCatalogQueries, MemoryUserQueries
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
 from application.ports import UnitOfWorkFactory
-from application.queries import PageRequest, ProductFilters, ProductSort, SearchTerms
+from application.queries import Page, PageRequest, ProductFilters, ProductSort, SearchTerms
+from application.shop_window import StoredShopWindow
 from domain.catalog import Product, Series
 from domain.errors import InvalidValue
 from domain.identity import User
@@ -157,21 +159,44 @@ def test_page_bounds(limit: int, offset: int) -> None:
         PageRequest(limit=limit, offset=offset)
 
 
+# Every product is found by its title, its author and its series' name; with BOOKS:
+#   0 harry potter and the philosophers stone j k rowling harry potter
+#   1 harry potter and the chamber of secrets j k rowling harry potter
+#   2 the lion the witch and the wardrobe c s lewis the chronicles of narnia
+#   3 prince caspian c s lewis the chronicles of narnia
+#   4 the stone table potter fan club the chronicles of narnia
+#   6 100 magicbooks 🦁 ünïcode äuthor harry potter
+#   7 the last battle c s lewis the chronicles of narnia
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
         ("potter stone", [0, 4]),  # the title holds both words; then the one that needs its author
-        ("POTTER", [0, 1, 4]),
+        ("POTTER", [0, 1, 4, 6]),  # titles first; then the author, then the series' name
         ("stone", [0, 4]),
         ("lewis caspian", [3]),
-        ("%", [6]),
-        ("_", [6]),
-        ("'s", [0, 6]),
-        ("\\", [6]),
+        ("narnia", [2, 3, 4, 7]),  # no title says "narnia": the series' name does
+        ("chronicles", [2, 3, 4, 7]),
+        ("harry potter", [0, 1, 6]),
+        ("narnia stone", [4]),
+        ("potter narnia", [4]),  # "Potter Fan Club" wrote a Narnia book
+        ("philosophers stone", [0]),
+        ("philosopher's stone", [0]),
+        ("philosopher\u2019s stone", [0]),  # the typographic apostrophe
+        ("PHILOSOPHER`S", [0]),
+        ("lion, witch!", [2]),
+        ("magic_book's", [6]),
+        ("magic book", [6]),
         ("🦁", [6]),
         ("ünïcode", [6]),
+        ("ÜNÏCODE ÄUTHOR", [6]),
         ("withdrawn", []),
         ("potter  dragon", []),
+        # punctuation is no word, and never a wildcard: on its own it finds nothing
+        ("%", []),
+        ("_", []),
+        ("\\", []),
+        ("' % _ \u2019", []),
+        ("100%", [6]),
     ],
 )
 async def test_search_finds_every_word_and_ranks_title_matches_first(
@@ -192,9 +217,111 @@ async def test_search_within_a_series_and_by_page(backend: Backend) -> None:
     narnia = await backend.catalog.search_products(terms, EVERYTHING, series=Series.NARNIA)
     second = await backend.catalog.search_products(terms, PageRequest(limit=2, offset=2))
 
-    assert _titles(narnia) == [BOOKS[n][0] for n in (2, 4, 7)]
-    assert second.total == 5
-    assert len(second.items) == 2
+    assert _titles(narnia) == [BOOKS[n][0] for n in (2, 4, 7, 3)]  # "prince caspian": its series' name
+    assert second.total == 6
+    assert _titles(second) == [BOOKS[n][0] for n in (2, 4)]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 5, 7])
+async def test_search_pages_walk_the_ranking_once_across_title_and_other_matches(
+    backend: Backend, limit: int
+) -> None:
+    """Titles holding every word fill the first pages, the other matches the next ones: whatever the
+    page size, the pages join into the whole ranking, each with the same exact total."""
+    await _seed(backend.uow)
+    terms = SearchTerms.parse("the")
+    whole = _titles(await backend.catalog.search_products(terms, EVERYTHING))
+    assert whole == [BOOKS[n][0] for n in (0, 1, 2, 4, 7, 3)]
+
+    walked: list[str] = []
+    for offset in range(0, 9, limit):
+        page = await backend.catalog.search_products(terms, PageRequest(limit=limit, offset=offset))
+        walked += _titles(page)
+        assert page.total == len(whole), offset
+
+    assert walked == whole
+
+
+async def test_search_totals_past_the_title_matches(backend: Backend) -> None:
+    """A page that starts among the other matches, or past every match, still knows the total."""
+    await _seed(backend.uow)
+    terms = SearchTerms.parse("potter")
+
+    others = await backend.catalog.search_products(terms, PageRequest(limit=1, offset=3))
+    past = await backend.catalog.search_products(terms, PageRequest(limit=5, offset=9))
+
+    assert (_titles(others), others.total) == ([BOOKS[6][0]], 4)
+    assert (past.items, past.total) == ([], 4)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "fuzzy"),
+    [
+        ("potterr", [0, 1, 4, 6], True),  # read as "potter"
+        ("narnya", [2, 3, 4, 7], True),  # read as "narnia": the series' name
+        ("harry potterr stone", [0], True),
+        ("chronicals caspain", [3], True),
+        ("lion wardrobr", [2], True),
+        ("wardrob lion", [2], False),  # a part of a word is found as typed
+        ("potter", [0, 1, 4, 6], False),  # found as typed: no near matches
+        ("qqqq", [], False),  # nothing near it
+        ("potter qqqq", [], False),
+        ("%", [], False),
+    ],
+)
+async def test_a_misspelt_word_offers_near_matches_on_a_fuzzy_page(
+    backend: Backend, query: str, expected: list[int], fuzzy: bool
+) -> None:
+    await _seed(backend.uow)
+
+    page = await StoredShopWindow(backend.catalog).search_on_sale(SearchTerms.parse(query), EVERYTHING)
+
+    assert _titles(page) == [BOOKS[n][0] for n in expected]
+    assert page.total == len(expected)
+    assert page.fuzzy is fuzzy
+
+
+async def test_near_matches_keep_the_series_filter_and_the_pages(backend: Backend) -> None:
+    await _seed(backend.uow)
+    window = StoredShopWindow(backend.catalog)
+
+    narnia = await window.search_on_sale(SearchTerms.parse("potterr"), EVERYTHING, series=Series.NARNIA)
+    second = await window.search_on_sale(SearchTerms.parse("potterr"), PageRequest(limit=2, offset=2))
+
+    assert (_titles(narnia), narnia.total, narnia.fuzzy) == ([BOOKS[4][0]], 1, True)
+    assert (_titles(second), second.total, second.fuzzy) == ([BOOKS[4][0], BOOKS[6][0]], 4, True)
+
+
+async def test_near_words_come_from_the_catalogue_most_similar_first(backend: Backend) -> None:
+    await _seed(backend.uow)
+
+    near = await backend.catalog.near_words(["potterr", "narnya", "stonr", "qqqq", "potter"])
+
+    assert near == {
+        "potterr": ["potter"],
+        "narnya": ["narnia"],
+        "stonr": ["stone"],
+        "qqqq": [],
+        "potter": ["potter"],
+    }
+
+
+async def test_a_renamed_product_is_found_by_its_new_words_only(backend: Backend) -> None:
+    ids = await _seed(backend.uow)
+    async with backend.uow() as tx:
+        product = await tx.products.get(ids["prince caspian"])
+        assert product is not None
+        product.revise(title="Prince Caspian: The Return to Narnia", author="Clive Staples")
+        await tx.products.update_details(product)
+        await tx.commit()
+
+    found = await backend.catalog.search_products(SearchTerms.parse("return clive"), EVERYTHING)
+    gone = await backend.catalog.search_products(SearchTerms.parse("lewis caspian"), EVERYTHING)
+    moved = await backend.catalog.search_products(SearchTerms.parse("narnia"), EVERYTHING)
+
+    assert _titles(found) == ["Prince Caspian: The Return to Narnia"]
+    assert gone.items == []
+    assert _titles(moved)[0] == "Prince Caspian: The Return to Narnia"  # its title holds "narnia" now
 
 
 @pytest.mark.parametrize("query", ["", "   ", "x" * 101])
@@ -234,36 +361,70 @@ def _inactive(n: int) -> User:
     return user
 
 
-WORDS = st.text(
-    alphabet=st.sampled_from("abcdehiklnoprstwy %_'\\🦁ÜüïÄä.,"),
-    min_size=1,
-    max_size=12,
-)
+PUNCTUATED = "abcdehiklnoprstwy ÉéÜüß%_'\u2019\\-.,:!?&🦁"
+WORDS = st.text(alphabet=st.sampled_from(PUNCTUATED + "\u02bc\u00b4`"), min_size=1, max_size=12)
+TEXTS = st.text(alphabet=st.sampled_from(PUNCTUATED), min_size=1, max_size=30).filter(str.strip)
+NEW_BOOKS = st.lists(st.tuples(TEXTS, TEXTS, st.sampled_from(Series)), max_size=2)
 
 
 @pytest.fixture
-async def reference() -> MemoryCatalogQueries:
+async def reference() -> Backend:
     """The same catalogue in memory, where search is SearchTerms' rule evaluated in Python."""
     store = MemoryStore()
     await _seed(lambda: MemoryUnitOfWork(store))
-    return MemoryCatalogQueries(store)
+    return Backend(
+        lambda: MemoryUnitOfWork(store),
+        MemoryCatalogQueries(store),
+        MemoryUserQueries(store),
+        MemoryCatalogueVersion(store),
+    )
+
+
+async def _add(uow: UnitOfWorkFactory, books: list[tuple[str, str, Series]]) -> None:
+    async with uow() as tx:
+        for title, author, series in books:
+            await tx.products.add(
+                Product(title=title, series=series, author=author, price_cents=1, stock=1, created_at=START)
+            )
+        await tx.commit()
+
+
+def _found(page: Page[Product]) -> list[tuple[str, str, Series]]:
+    return [(p.title, p.author, p.series) for p in page.items]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(query=WORDS)
+@given(books=NEW_BOOKS, query=WORDS)
+@example(books=[("The Philosopher\u2019s Stone!", "O'Brien-Smith", Series.HP)], query="philosophers")
+@example(books=[("Spider-Man: Home", "A. N. Other", Series.NARNIA)], query="spiderman narnia")
+@example(books=[("Straße", "x", Series.HP)], query="STRASSE")
 async def test_every_store_searches_exactly_like_the_rule(
-    backend: Backend, reference: MemoryCatalogQueries, query: str
+    backend: Backend, reference: Backend, books: list[tuple[str, str, Series]], query: str
 ) -> None:
-    """Result for result and in order, every store agrees with the rule, whatever is typed."""
+    """Result for result and in order, total for total, every store agrees with the rule whatever is
+    typed and whatever punctuation the titles and authors hold; near words and fuzzy pages too (on
+    PostgreSQL, pg_trgm against domain.search's own trigram similarity)."""
     if (await backend.catalog.list_products(ProductFilters(), ProductSort.ID, EVERYTHING)).total == 0:
         await _seed(backend.uow)
+    await _add(backend.uow, books)
+    await _add(reference.uow, books)
     try:
         terms = SearchTerms.parse(query)
     except InvalidValue:
         return
 
     found = await backend.catalog.search_products(terms, EVERYTHING)
-    expected = await reference.search_products(terms, EVERYTHING)
-
-    assert _titles(found) == _titles(expected)
+    expected = await reference.catalog.search_products(terms, EVERYTHING)
+    assert _found(found) == _found(expected)
+    assert found.total == expected.total
     assert all(terms.matches(product) for product in found.items)
+    assert await backend.catalog.near_words(terms.words) == await reference.catalog.near_words(terms.words)
+    fuzzy = await StoredShopWindow(backend.catalog).search_on_sale(terms, PageRequest(limit=3, offset=1))
+    expected_fuzzy = await StoredShopWindow(reference.catalog).search_on_sale(
+        terms, PageRequest(limit=3, offset=1)
+    )
+    assert (_found(fuzzy), fuzzy.total, fuzzy.fuzzy) == (
+        _found(expected_fuzzy),
+        expected_fuzzy.total,
+        expected_fuzzy.fuzzy,
+    )

@@ -8,11 +8,13 @@ from dataclasses import replace
 from adapters.memory.store import MemoryStore, Tables
 from domain.catalog import Product, Series
 from domain.errors import DomainError
+from domain.search import product_text, vocabulary
 
 
 class MemoryProductRepository:
     def __init__(self, tables: Tables, store: MemoryStore) -> None:
         self._products = tables.products
+        self._search_words = tables.search_words
         self._store = store
         self.changed = False
         """A product was added or changed in this unit of work (its commit moves the catalogue
@@ -21,6 +23,7 @@ class MemoryProductRepository:
     async def add(self, product: Product) -> Product:
         product.id = self._store.next_id("products")
         self._products[product.id] = replace(product)
+        self._search_words.update(vocabulary(product_text(product.title, product.author, product.series)))
         self.changed = True
         return product
 
@@ -40,6 +43,7 @@ class MemoryProductRepository:
             raise LookupError(f"product {product.id} is not stored")
         stored = self._products[product.id]
         self._products[product.id] = replace(product, stock=stored.stock)
+        self._search_words.update(vocabulary(product_text(product.title, product.author, product.series)))
         self.changed = True
         return replace(self._products[product.id])
 

@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.driver import PRODUCT_COLUMNS, product_from_record
 from adapters.sqlalchemy.in_transaction import DriverInTransaction
+from adapters.sqlalchemy.on_conflict import insert
 from adapters.sqlalchemy.rows import product_from_row
-from adapters.sqlalchemy.tables import products
+from adapters.sqlalchemy.tables import products, search_words
 from domain.catalog import Product, Series
+from domain.search import product_text, title_text, vocabulary
 from domain.values import MAX_INT32
 
 _PRODUCT = f"SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1"  # noqa: S608 - fixed text
@@ -43,12 +45,23 @@ class SqlProductRepository:
                     stock=product.stock,
                     is_active=product.is_active,
                     created_at=product.created_at,
+                    **await self._searchable(product),
                 )
                 .returning(products.c.id)
             )
         ).scalar_one()
         self.changed = True
         return product
+
+    async def _searchable(self, product: Product) -> dict[str, str]:
+        """The text search compares (domain.search), to be stored with the product; its words join the
+        vocabulary, in sorted order so that concurrent writers never wait on each other in a cycle."""
+        text = product_text(product.title, product.author, product.series)
+        words = sorted(vocabulary(text))
+        await self._conn.execute(
+            insert(self._conn, search_words).on_conflict_do_nothing(), [{"word": word} for word in words]
+        )
+        return {"search_title": title_text(product.title), "search_text": text}
 
     async def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
         if self._lean is not None:
@@ -89,6 +102,7 @@ class SqlProductRepository:
                     author=product.author,
                     price_cents=product.price_cents,
                     is_active=product.is_active,
+                    **await self._searchable(product),
                 )
                 .returning(*products.c)
             )

@@ -58,6 +58,27 @@ class ProductPage(msgspec.Struct, kw_only=True):
         )
 
 
+class SearchPage(ProductPage, kw_only=True):
+    fuzzy: Annotated[
+        bool,
+        msgspec.Meta(
+            description="True when no product holds every word typed and the items are near matches "
+            'instead: products holding catalogue words near the misspelt ones ("potterr" finds '
+            '"potter"). False when every item holds every word as typed.'
+        ),
+    ] = False
+
+    @classmethod
+    def of(cls, page: Page[Product]) -> SearchPage:
+        return cls(
+            items=[ProductResponse.of(product) for product in page.items],
+            total=page.total,
+            limit=page.limit,
+            offset=page.offset,
+            fuzzy=page.fuzzy,
+        )
+
+
 class CreateProductRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     title: Title
     series: Series
