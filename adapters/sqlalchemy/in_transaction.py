@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.engine import lost_the_database
+from application.errors import StoreUnavailable
 
 
 class DriverInTransaction:
@@ -44,6 +45,9 @@ class DriverInTransaction:
             await self._conn.invalidate(error)
             raise
         except Exception as error:
+            if driver.is_closed():  # asyncpg's bare InterfaceError: the server ended the session
+                await self._conn.invalidate(error)
+                raise StoreUnavailable() from error
             if isinstance(error, TimeoutError) or lost_the_database(error):
                 await self._conn.invalidate(error)
             raise
