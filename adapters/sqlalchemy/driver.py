@@ -22,11 +22,10 @@ from sqlalchemy.util import greenlet_spawn
 
 from adapters.sqlalchemy.engine import lost_the_database
 from application.errors import StoreUnavailable
-from domain.catalog import Product, Series
-from domain.identity import Role, User
 
 PRODUCT_COLUMNS = "id, title, series, author, price_cents, stock, is_active, created_at"
 USER_COLUMNS = "id, email, password_hash, role, is_active, session_version, created_at"
+USER_BY_ID = f"SELECT {USER_COLUMNS} FROM users WHERE id = $1"  # noqa: S608 - fixed text
 
 
 @asynccontextmanager
@@ -73,30 +72,3 @@ async def on_the_driver(driver: Any, sql: str) -> Any:
 
 def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
-
-
-def product_from_record(record: Any) -> Product:
-    """A row of `SELECT {PRODUCT_COLUMNS}`, by position (asyncpg's records have no attributes)."""
-    return Product(
-        id=record[0],
-        title=record[1],
-        series=Series(record[2]),
-        author=record[3],
-        price_cents=record[4],
-        stock=record[5],
-        is_active=record[6],
-        created_at=utc(record[7]),
-    )
-
-
-def user_from_record(record: Any) -> User:
-    """A row of `SELECT {USER_COLUMNS}`, by position."""
-    return User(
-        id=record[0],
-        email=record[1],
-        password_hash=record[2],
-        role=Role(record[3]),
-        is_active=record[4],
-        session_version=record[5],
-        created_at=utc(record[6]),
-    )

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 
-from adapters.sqlalchemy.driver import PRODUCT_COLUMNS, product_from_record
+from adapters.sqlalchemy.driver import PRODUCT_COLUMNS
+from adapters.sqlalchemy.rows import product_from_columns
 from adapters.sqlalchemy.tables import product_counts
 from application.queries import PageRequest, ProductFilters, ProductSort
 from domain.catalog import Product
@@ -105,4 +106,4 @@ async def read_lean(driver: Any, listing: LeanListing, page: PageRequest) -> tup
         total, pieces = await driver.fetchrow(listing.total, *listing.arguments)
     if pieces > FOLD_ABOVE:
         await driver.execute(FOLD)
-    return [product_from_record(record) for record in records], int(total)
+    return [product_from_columns(record) for record in records], int(total)

@@ -11,14 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.driver import (
     PRODUCT_COLUMNS,
-    USER_COLUMNS,
+    USER_BY_ID,
     driver_connection,
-    product_from_record,
-    user_from_record,
 )
 from adapters.sqlalchemy.engine import READ_ONLY, lost_the_database
 from adapters.sqlalchemy.product_counts import LeanListing, is_counted, read_lean, total_statement
-from adapters.sqlalchemy.rows import load_orders, product_from_row, user_from_row
+from adapters.sqlalchemy.rows import (
+    load_orders,
+    product_from_columns,
+    product_from_row,
+    user_from_columns,
+    user_from_row,
+)
 from adapters.sqlalchemy.search import find_near_words, search_connection, search_page
 from adapters.sqlalchemy.tables import orders, products, users
 from application.errors import StoreUnavailable
@@ -37,7 +41,6 @@ _ORDER: dict[ProductSort, Sequence[ColumnElement[Any]]] = {
 }
 
 _ACTIVE_PRODUCT = f"SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1 AND is_active"  # noqa: S608 - fixed text
-_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = $1"  # noqa: S608 - fixed text
 
 
 @asynccontextmanager
@@ -137,7 +140,7 @@ class SqlCatalogQueries:
         if self._engine.dialect.name == "postgresql":
             async with driver_connection(self._engine) as driver:
                 record = await driver.fetchrow(_ACTIVE_PRODUCT, product_id)
-            return product_from_record(record) if record else None
+            return product_from_columns(record) if record else None
         async with read_connection(self._engine) as conn:
             row = (
                 await conn.execute(select(products).where(products.c.id == product_id, products.c.is_active))
@@ -200,8 +203,8 @@ class SqlUserQueries:
         """Every authenticated request reads its caller: on PostgreSQL the lean driver path."""
         if self._engine.dialect.name == "postgresql":
             async with driver_connection(self._engine) as driver:
-                record = await driver.fetchrow(_USER, user_id)
-            return user_from_record(record) if record else None
+                record = await driver.fetchrow(USER_BY_ID, user_id)
+            return user_from_columns(record) if record else None
         async with read_connection(self._engine) as conn:
             row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
         return user_from_row(row) if row else None

@@ -4,7 +4,7 @@ both a table's columns and an entity's fields."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,28 +15,45 @@ from domain.identity import RefreshToken, Role, User
 from domain.ordering import Order, OrderItem, OrderStatus
 
 
+class Columns(Protocol):
+    """A row's values by column name: SQLAlchemy's `row._mapping`, or an asyncpg record."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
 def user_from_row(row: Row[Any]) -> User:
+    return user_from_columns(row._mapping)
+
+
+def user_from_columns(columns: Columns) -> User:
+    """By column name: a SQLAlchemy row's mapping, or an asyncpg record of the lean paths (whose
+    timestamptz values come as UTC, as UtcDateTime gives them here)."""
     return User(
-        id=row.id,
-        email=row.email,
-        password_hash=row.password_hash,
-        role=Role(row.role),
-        is_active=row.is_active,
-        session_version=row.session_version,
-        created_at=row.created_at,
+        id=columns["id"],
+        email=columns["email"],
+        password_hash=columns["password_hash"],
+        role=Role(columns["role"]),
+        is_active=columns["is_active"],
+        session_version=columns["session_version"],
+        created_at=columns["created_at"],
     )
 
 
 def product_from_row(row: Row[Any]) -> Product:
+    return product_from_columns(row._mapping)
+
+
+def product_from_columns(columns: Columns) -> Product:
+    """By column name, as user_from_columns."""
     return Product(
-        id=row.id,
-        title=row.title,
-        series=Series(row.series),
-        author=row.author,
-        price_cents=row.price_cents,
-        stock=row.stock,
-        is_active=row.is_active,
-        created_at=row.created_at,
+        id=columns["id"],
+        title=columns["title"],
+        series=Series(columns["series"]),
+        author=columns["author"],
+        price_cents=columns["price_cents"],
+        stock=columns["stock"],
+        is_active=columns["is_active"],
+        created_at=columns["created_at"],
     )
 
 

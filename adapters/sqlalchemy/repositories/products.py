@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from sqlalchemy import BigInteger, ColumnElement, case, cast, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.driver import PRODUCT_COLUMNS, product_from_record
+from adapters.sqlalchemy.driver import PRODUCT_COLUMNS
 from adapters.sqlalchemy.in_transaction import DriverInTransaction
 from adapters.sqlalchemy.on_conflict import insert
-from adapters.sqlalchemy.rows import product_from_row
+from adapters.sqlalchemy.rows import product_from_columns, product_from_row
 from adapters.sqlalchemy.tables import products, search_words
 from domain.catalog import Product, Series
 from domain.search import product_text, title_text, vocabulary
@@ -66,7 +66,7 @@ class SqlProductRepository:
     async def get(self, product_id: int, *, for_update: bool = False) -> Product | None:
         if self._lean is not None:
             record = await self._lean.fetchrow(_LOCKED_PRODUCT if for_update else _PRODUCT, product_id)
-            return product_from_record(record) if record else None
+            return product_from_columns(record) if record else None
         query = select(products).where(products.c.id == product_id)
         row = (await self._conn.execute(query.with_for_update() if for_update else query)).first()
         return product_from_row(row) if row else None
@@ -87,7 +87,7 @@ class SqlProductRepository:
         if not ids:
             return {}
         if self._lean is not None:
-            return {r[0]: product_from_record(r) for r in await self._lean.fetch(_PRODUCTS, ids)}
+            return {r[0]: product_from_columns(r) for r in await self._lean.fetch(_PRODUCTS, ids)}
         rows = await self._conn.execute(select(products).where(products.c.id.in_(ids)))
         return {row.id: product_from_row(row) for row in rows}
 

@@ -7,16 +7,15 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.driver import USER_COLUMNS, user_from_record
+from adapters.sqlalchemy.driver import USER_BY_ID
 from adapters.sqlalchemy.in_transaction import DriverInTransaction
 from adapters.sqlalchemy.on_conflict import insert
-from adapters.sqlalchemy.rows import user_from_row
+from adapters.sqlalchemy.rows import user_from_columns, user_from_row
 from adapters.sqlalchemy.tables import users
 from application.errors import EmailTaken
 from domain.identity import User
 
-_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = $1"  # noqa: S608 - fixed text
-_LOCKED_USER = _USER + " FOR UPDATE"
+_LOCKED_USER = USER_BY_ID + " FOR UPDATE"
 
 
 class SqlUserRepository:
@@ -46,8 +45,8 @@ class SqlUserRepository:
 
     async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
         if self._lean is not None:
-            record = await self._lean.fetchrow(_LOCKED_USER if for_update else _USER, user_id)
-            return user_from_record(record) if record else None
+            record = await self._lean.fetchrow(_LOCKED_USER if for_update else USER_BY_ID, user_id)
+            return user_from_columns(record) if record else None
         return await self._one(select(users).where(users.c.id == user_id), for_update)
 
     async def get_by_email(self, email: str, *, for_update: bool = False) -> User | None:
