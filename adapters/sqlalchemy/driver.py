@@ -28,6 +28,13 @@ USER_COLUMNS = "id, email, password_hash, role, is_active, session_version, crea
 USER_BY_ID = f"SELECT {USER_COLUMNS} FROM users WHERE id = $1"  # noqa: S608 - fixed text
 
 
+def connection_lost(error: BaseException, driver: Any) -> bool:
+    """`error`, raised on this asyncpg connection, means the database is gone (StoreUnavailable,
+    503). Besides what `lost_the_database` knows: asyncpg refuses a connection it knows is closed
+    (the server ended the session) with a bare InterfaceError that says nothing of it."""
+    return lost_the_database(error) or (driver is not None and driver.is_closed())
+
+
 @asynccontextmanager
 async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
     """The asyncpg connection of a pooled connection, given back to the pool afterwards. One that
@@ -47,8 +54,7 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
         failed = error
         raise
     except Exception as error:
-        driver = pooled.driver_connection
-        if lost_the_database(error) or (driver is not None and driver.is_closed()):
+        if connection_lost(error, pooled.driver_connection):
             failed = error
             raise StoreUnavailable() from error
         raise
@@ -59,13 +65,11 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
 
 
 async def on_the_driver(driver: Any, sql: str) -> Any:
-    """`fetchval` on a driver connection. asyncpg refuses a connection it knows is closed (the
-    server ended it) with a bare InterfaceError that says nothing of the database being gone:
-    that, too, is StoreUnavailable (503)."""
+    """`fetchval` on a driver connection; a database gone is StoreUnavailable (503)."""
     try:
         return await driver.fetchval(sql)
     except Exception as error:
-        if lost_the_database(error) or driver.is_closed():
+        if connection_lost(error, driver):
             raise StoreUnavailable() from error
         raise
 

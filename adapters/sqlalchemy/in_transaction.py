@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.engine import lost_the_database
+from adapters.sqlalchemy.driver import connection_lost
 from application.errors import StoreUnavailable
 
 
@@ -45,10 +45,10 @@ class DriverInTransaction:
             await self._conn.invalidate(error)
             raise
         except Exception as error:
-            if driver.is_closed():  # asyncpg's bare InterfaceError: the server ended the session
+            if connection_lost(error, driver):
                 await self._conn.invalidate(error)
                 raise StoreUnavailable() from error
-            if isinstance(error, TimeoutError) or lost_the_database(error):
+            if isinstance(error, TimeoutError):
                 await self._conn.invalidate(error)
             raise
 
