@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from hypothesis import given, settings
@@ -20,6 +21,7 @@ from domain.errors import (
 )
 from domain.limits import PurchaseLimits
 from domain.ordering import Order, OrderStatus
+from domain.shipping import COUNTRIES, ShippingRates
 from domain.values import MAX_INT32
 from tests.unit.builders import ADDRESS, FREE_SHIPPING, LIMITS, NOW, UNCAPPED, make_product
 
@@ -310,3 +312,27 @@ def _one_line_cart() -> tuple[Cart, dict[int, Product]]:
     cart = Cart(user_id=1, shipping_address=ADDRESS)
     cart.add(product, 1, NOW, LIMITS)
     return cart, {1: product}
+
+
+@PROPERTY_SETTINGS
+@given(
+    shelf=shelves,
+    rate=st.integers(min_value=0, max_value=MAX_INT32),
+    free_over=st.one_of(st.none(), st.integers(min_value=1, max_value=2 * MAX_INT32)),
+    country=st.sampled_from(sorted(COUNTRIES)),
+)
+def test_the_order_total_is_its_lines_plus_its_shipping(
+    shelf: dict[int, tuple[int, int, int]], rate: int, free_over: int | None, country: str
+) -> None:
+    products = {pid: make_product(id=pid, price_cents=p, stock=s) for pid, (p, s, _) in shelf.items()}
+    cart = Cart(user_id=1, shipping_address=replace(ADDRESS, country=country))
+    for pid, (_, stock, wanted) in shelf.items():
+        cart.add(products[pid], min(wanted, stock), NOW, UNCAPPED)
+    rates = ShippingRates(every_other_country=rate, free_over_cents=free_over)
+
+    order = Order.place(1, cart, products, "usd", NOW, shipping=rates)
+
+    lines = sum(item.price_snapshot * item.quantity for item in order.items)
+    assert order.total_amount_cents == lines + order.shipping_cents
+    assert order.shipping_cents == (0 if free_over is not None and lines >= free_over else rate)
+    assert order.shipping_address == cart.shipping_address
