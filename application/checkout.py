@@ -32,6 +32,7 @@ from domain.catalog import Product
 from domain.errors import CartEmpty
 from domain.limits import PurchaseLimits
 from domain.ordering import Order, OrderStatus, PaymentOutcome
+from domain.shipping import DEFAULT_SHIPPING_RATES, ShippingRates
 from domain.values import require_token
 
 PAYMENT_METHOD_MAX_LENGTH = 255
@@ -70,9 +71,12 @@ def check_payment_method(payment_method_id: str | None) -> None:
 class Checkout:
     """A customer pays for their cart.
 
-    - Nothing changes (no order, no stock moved) when the cart is empty, a product is no longer
-      sold or out of stock, a line is above the per-line cap, the customer already holds the
-      most unpaid orders allowed, or the account is inactive.
+    - Nothing changes (no order, no stock moved) when the cart is empty or has no shipping address,
+      its country is no longer served, a product is no longer sold or out of stock, a line is above
+      the per-line cap, the customer already holds the most unpaid orders allowed, or the account
+      is inactive.
+    - The order keeps the cart's address and today's shipping price; its total is the lines plus
+      shipping, and that total is what the provider is asked to charge.
     - The cart is emptied into the order, so concurrent checkouts of one cart make one order.
     - A declined card or a provider unreachable before anything was sent leaves a FAILED order,
       the stock back, and the lines back in the cart; a provider that may have charged (no answer
@@ -89,12 +93,15 @@ class Checkout:
         clock: Clock,
         currency: str,
         limits: PurchaseLimits,
+        *,
+        shipping: ShippingRates = DEFAULT_SHIPPING_RATES,
     ) -> None:
         self._uow = uow
         self._provider = provider
         self._clock = clock
         self._currency = currency
         self._limits = limits
+        self._shipping = shipping
 
     async def __call__(
         self, user_id: int, payment_method_id: str | None = None, *, on_reserved: OnReserved | None = None
@@ -122,7 +129,7 @@ class Checkout:
             # slip an order in between the count and this one.
             self._limits.ensure_may_place_order(await uow.orders.count_pending(user_id))
             products = await uow.products.get_many(cart.items)
-            order = Order.place(user_id, cart, products, self._currency, now)
+            order = Order.place(user_id, cart, products, self._currency, now, shipping=self._shipping)
             for line in cart.take_all():
                 product = products[line.product_id]
                 await move_stock(uow, product, Product.withdraw, uow.products.withdraw_stock, line.quantity)

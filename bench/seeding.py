@@ -96,7 +96,12 @@ async def seed(url: str, *, products: int, population: Population) -> None:
             ),
             {"hash": password_hash, "admin": population.admin_id},
         )
-        await conn.execute(text("INSERT INTO carts (user_id, updated_at) SELECT id, now() FROM users"))
+        await conn.execute(
+            text(
+                "INSERT INTO carts (user_id, updated_at, shipping_address) SELECT id, now(), :ship FROM users"
+            ),
+            {"ship": BENCH_ADDRESS},
+        )
         await conn.execute(
             text(
                 "INSERT INTO cart_items (cart_id, product_id, quantity) "
@@ -112,6 +117,14 @@ async def seed(url: str, *, products: int, population: Population) -> None:
     await engine.dispose()
     await reset_shopper_carts(url, population)
     await run_outside_transaction(url, "VACUUM ANALYZE")
+
+
+BENCH_ADDRESS = (
+    '{"name": "Bench Buyer", "line1": "1 High Street", "line2": null, "city": "Oxford", '
+    '"postal_code": "OX1 1AA", "country": "GB", "phone": null}'
+)
+"""Every seeded cart ships here (checkout refuses a cart without an address); the JSON the
+`shipping_address` column holds (adapters.sqlalchemy.rows)."""
 
 
 async def reset_shopper_carts(url: str, population: Population) -> None:

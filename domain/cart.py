@@ -8,6 +8,7 @@ from datetime import datetime
 from domain.catalog import Product
 from domain.errors import InvalidValue, NotInCart
 from domain.limits import PurchaseLimits
+from domain.shipping import Address, ShippingRates
 from domain.values import require_count
 
 
@@ -28,6 +29,8 @@ class Cart:
     items: dict[int, CartItem] = field(default_factory=dict)
     updated_at: datetime | None = None
     id: int | None = None
+    shipping_address: Address | None = None
+    """Where its order is to go; checkout refuses a cart without one. It stays when the lines go."""
 
     @property
     def is_empty(self) -> bool:
@@ -84,3 +87,9 @@ class Cart:
         """Lines in ascending product id: the order in which stock rows are locked, so that buyers
         never deadlock."""
         return [self.items[pid] for pid in sorted(self.items)]
+
+    def ship_to(self, address: Address, rates: ShippingRates, now: datetime) -> None:
+        """Replace the shipping address; refused, with the cart unchanged, for a country not served."""
+        rates.ensure_serves(address.country)
+        self.shipping_address = address
+        self.updated_at = now

@@ -10,6 +10,7 @@ from enum import StrEnum
 from domain.cart import Cart
 from domain.catalog import Product
 from domain.errors import CartEmpty, InvalidTransition, InvalidValue, ProductUnavailable
+from domain.shipping import Address, ShippingAddressRequired, ShippingRates
 from domain.values import require_count, require_text, require_utc
 
 MAX_ORDER_TOTAL_CENTS = 9_223_372_036_854_775_807
@@ -82,6 +83,10 @@ class Order:
     refunded_cents: int = 0
     """How much of what was paid has been given back."""
     id: int | None = None
+    shipping_address: Address | None = None
+    """Where it goes, as the cart said at checkout; None only for orders placed before shipping."""
+    shipping_cents: int = 0
+    """What shipping cost at checkout; 0 for orders placed before shipping."""
 
     def __post_init__(self) -> None:
         if not self.items:
@@ -89,6 +94,7 @@ class Order:
         self.items = tuple(self.items)
         self.currency = require_text("currency", self.currency, max_length=3).lower()
         require_utc("created_at", self.created_at)
+        require_count("shipping_cents", self.shipping_cents)
         if self.total_amount_cents > MAX_ORDER_TOTAL_CENTS:
             raise InvalidValue("total_amount_cents", "the order total is too large")
         if isinstance(self.refunded_cents, bool) or not 0 <= self.refunded_cents <= self.total_amount_cents:
@@ -102,11 +108,18 @@ class Order:
         products: Mapping[int, Product],
         currency: str,
         now: datetime,
+        *,
+        shipping: ShippingRates,
     ) -> Order:
-        """A PENDING order holding the cart at today's prices. Refuses an empty cart, a product no
-        longer sold and a line the shelf cannot fill; it does not move stock itself."""
+        """A PENDING order holding the cart at today's prices, shipped to the cart's address at
+        today's rate. Refuses an empty cart, a cart without a shipping address, a country no longer
+        served, a product no longer sold and a line the shelf cannot fill; it does not move stock
+        itself."""
         if cart.is_empty:
             raise CartEmpty()
+        if cart.shipping_address is None:
+            raise ShippingAddressRequired()
+        shipping.ensure_serves(cart.shipping_address.country)
         items = []
         for line in cart.lines_by_product_id():
             product = products.get(line.product_id)
@@ -121,12 +134,21 @@ class Order:
                     quantity=line.quantity,
                 )
             )
-        return cls(user_id=user_id, currency=currency, items=tuple(items), created_at=now, updated_at=now)
+        lines_total = sum(item.line_total_cents for item in items)
+        return cls(
+            user_id=user_id,
+            currency=currency,
+            items=tuple(items),
+            created_at=now,
+            updated_at=now,
+            shipping_address=cart.shipping_address,
+            shipping_cents=shipping.price_for(cart.shipping_address.country, lines_total),
+        )
 
     @property
     def total_amount_cents(self) -> int:
-        """Always the sum of the snapshots: there is no other total to drift from."""
-        return sum(item.line_total_cents for item in self.items)
+        """Always the sum of the snapshots and the shipping: there is no other total to drift from."""
+        return sum(item.line_total_cents for item in self.items) + self.shipping_cents
 
     @property
     def is_final(self) -> bool:

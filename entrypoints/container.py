@@ -35,7 +35,7 @@ from adapters.sqlalchemy.probe import PROBE_TIMEOUT_SECONDS, SqlDatabaseProbe
 from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlOrderQueries, SqlUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system_clock import SystemClock
-from application.cart import AddToCart, RemoveFromCart, ViewCart
+from application.cart import AddToCart, RemoveFromCart, SetShippingAddress, ViewCart
 from application.catalog import ChangeStock, CreateProduct, UpdateProduct
 from application.checkout import Checkout
 from application.demo_catalogue import LoadDemoCatalogue
@@ -276,13 +276,19 @@ class Container(containers.DeclarativeContainer):
     load_demo_catalogue: Provides[LoadDemoCatalogue] = providers.Singleton(
         LoadDemoCatalogue, uow=unit_of_work.provider, clock=clock
     )
-    view_cart: Provides[ViewCart] = providers.Singleton(ViewCart, uow=unit_of_work.provider)
+    view_cart: Provides[ViewCart] = providers.Singleton(
+        ViewCart, uow=unit_of_work.provider, shipping=settings.provided.shipping_rates
+    )
     purchase_limits = providers.Singleton(_purchase_limits, settings)
     add_to_cart: Provides[AddToCart] = providers.Singleton(
-        AddToCart, uow=unit_of_work.provider, clock=clock, limits=purchase_limits
+        AddToCart,
+        uow=unit_of_work.provider,
+        clock=clock,
+        limits=purchase_limits,
+        shipping=settings.provided.shipping_rates,
     )
     remove_from_cart: Provides[RemoveFromCart] = providers.Singleton(
-        RemoveFromCart, uow=unit_of_work.provider, clock=clock
+        RemoveFromCart, uow=unit_of_work.provider, clock=clock, shipping=settings.provided.shipping_rates
     )
     checkout: Provides[Checkout] = providers.Singleton(
         Checkout,
@@ -291,6 +297,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         currency=settings.provided.currency,
         limits=purchase_limits,
+        shipping=settings.provided.shipping_rates,
     )
     idempotent_checkout: Provides[IdempotentCheckout] = providers.Singleton(
         IdempotentCheckout, checkout=checkout, uow=unit_of_work.provider, clock=clock
@@ -304,6 +311,9 @@ class Container(containers.DeclarativeContainer):
         provider=payment_provider,
         clock=clock,
         time_to_pay=providers.Callable(_time_to_pay, settings),
+    )
+    set_shipping_address: Provides[SetShippingAddress] = providers.Singleton(
+        SetShippingAddress, uow=unit_of_work.provider, clock=clock, shipping=settings.provided.shipping_rates
     )
 
 

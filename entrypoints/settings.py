@@ -11,6 +11,9 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from domain.errors import InvalidValue
+from domain.shipping import DEFAULT_SHIPPING_RATES, ShippingRates
+
 MIN_PRODUCTION_SECRET_BYTES = 32
 MEMORY_DATABASE_URL = "memory://"
 """DATABASE_URL that keeps everything in process memory: for tests and throw-away demos only."""
@@ -74,6 +77,9 @@ class Settings:
     forwarded_allow_ips: str | None = None
     """Addresses of the load balancers whose X-Forwarded-For is trusted (uvicorn's setting); unset,
     the peer address is the client address, which is what the auth rate limit counts."""
+    shipping_rates: ShippingRates = DEFAULT_SHIPPING_RATES
+    """SHIPPING_RATES (flat price per order by country, `*` for every other) and
+    FREE_SHIPPING_OVER_CENTS."""
 
     @property
     def uses_memory_store(self) -> bool:
@@ -125,6 +131,7 @@ class Settings:
             db_pool_size=reader.integer("DB_POOL_SIZE", 20, minimum=1),
             forwarded_allow_ips=reader.text("FORWARDED_ALLOW_IPS"),
             catalog_cache_seconds=reader.integer("CATALOG_CACHE_SECONDS", 10, minimum=0),
+            shipping_rates=_shipping_rates(reader),
         )
 
 
@@ -250,3 +257,21 @@ def _currency(code: str) -> str:
     if len(code) != 3 or not code.isascii() or not code.isalpha():
         raise ConfigurationError(f"CURRENCY must be a three-letter ISO code, got {code!r}")
     return code
+
+
+def _shipping_rates(reader: _Reader) -> ShippingRates:
+    """SHIPPING_RATES such as `GB:399,IE:599,*:999` (default `*:499`); FREE_SHIPPING_OVER_CENTS unset
+    means shipping is never free."""
+    raw = reader.text("SHIPPING_RATES")
+    free_over = reader.text("FREE_SHIPPING_OVER_CENTS")
+    free_over_cents = None if free_over is None else reader.integer("FREE_SHIPPING_OVER_CENTS", 0, minimum=1)
+    try:
+        if raw is None:
+            return ShippingRates(
+                by_country=DEFAULT_SHIPPING_RATES.by_country,
+                every_other_country=DEFAULT_SHIPPING_RATES.every_other_country,
+                free_over_cents=free_over_cents,
+            )
+        return ShippingRates.parse(raw, free_over_cents=free_over_cents)
+    except InvalidValue as error:
+        raise ConfigurationError(f"{error.field}: {error.message}") from None

@@ -39,6 +39,7 @@ from tests.databases import (
     sqlite_url,
     worker_redis_url,
 )
+from tests.unit.builders import FREE_SHIPPING
 
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
@@ -153,13 +154,15 @@ def uow(backend: Backend) -> UnitOfWorkFactory:
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
     """Production's defaults but for what tests need; the page cache is on, as in production, so
-    every HTTP test that writes then reads goes through it."""
+    every HTTP test that writes then reads goes through it. Shipping is free unless a test sets
+    `shipping_rates` (the shipping tests do), so an order's total is its books' sum elsewhere."""
     values: dict[str, object] = {
         "app_env": AppEnv.TEST,
         "database_url": database_url,
         "jwt_secret": TEST_JWT_SECRET,
         "auth_rate_limit": 0,
         "db_pool_size": 5,
+        "shipping_rates": FREE_SHIPPING,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

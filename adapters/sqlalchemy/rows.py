@@ -3,6 +3,7 @@ both a table's columns and an entity's fields."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
@@ -13,6 +14,7 @@ from adapters.sqlalchemy.tables import order_items
 from domain.catalog import Product, Series
 from domain.identity import RefreshToken, Role, User
 from domain.ordering import Order, OrderItem, OrderStatus
+from domain.shipping import Address
 
 
 class Columns(Protocol):
@@ -90,6 +92,8 @@ def order_from_rows(row: Row[Any], items: Iterable[Row[Any]]) -> Order:
         refunded_cents=row.refunded_cents,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        shipping_address=address_from_text(row.shipping_address),
+        shipping_cents=row.shipping_cents,
         items=tuple(
             OrderItem(
                 product_id=item.product_id,
@@ -100,3 +104,20 @@ def order_from_rows(row: Row[Any], items: Iterable[Row[Any]]) -> Order:
             for item in items
         ),
     )
+
+
+_ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "country", "phone")
+
+
+def address_to_text(address: Address | None) -> str | None:
+    """The address as the JSON object the `shipping_address` columns hold (see migration 0009)."""
+    if address is None:
+        return None
+    return json.dumps({name: getattr(address, name) for name in _ADDRESS_FIELDS}, ensure_ascii=False)
+
+
+def address_from_text(text: str | None) -> Address | None:
+    if text is None:
+        return None
+    fields = json.loads(text)
+    return Address(**{name: fields.get(name) for name in _ADDRESS_FIELDS})

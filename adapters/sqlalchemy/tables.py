@@ -203,6 +203,7 @@ carts = Table(
     Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Index(None, "user_id", unique=True),
+    Column("shipping_address", Text(), nullable=True),
 )
 
 cart_items = Table(
@@ -236,6 +237,9 @@ orders = Table(
     Index(None, "status", "created_at", "id"),
     Index(None, "created_at", "id"),
     Index(None, "payment_intent_id", unique=True),
+    Column("shipping_address", Text(), nullable=True),
+    Column("shipping_cents", Integer(), nullable=False, server_default="0"),
+    CheckConstraint("shipping_cents >= 0", name="shipping_not_negative"),
 )
 
 order_items = Table(

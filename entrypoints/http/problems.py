@@ -51,6 +51,7 @@ from domain.errors import (
     SessionEnded,
     TooManyPendingOrders,
 )
+from domain.shipping import CountryNotServed, ShippingAddressRequired
 from entrypoints.http.field_errors import (
     BODY,
     IS_NOT_VALID,
@@ -112,6 +113,8 @@ _TITLES = {
     "payment_unavailable": "Payment unavailable",
     "service_unavailable": "Service unavailable",
     "internal_error": "Internal server error",
+    "shipping_address_required": "Shipping address required",
+    "country_not_served": "Country not served",
 }
 
 CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
@@ -141,6 +144,8 @@ CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     PaymentUnavailable: (503, "payment_unavailable"),
     RefundUnavailable: (503, "payment_unavailable"),
     PasswordHashingBusy: (503, "service_unavailable"),
+    ShippingAddressRequired: (409, "shipping_address_required"),
+    CountryNotServed: (409, "country_not_served"),
 }
 
 _HTTP_CODES = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 from litestar.params import HeaderParameter, JSONBody
 
-from application.cart import AddToCart, RemoveFromCart, ViewCart
+from application.cart import AddToCart, RemoveFromCart, SetShippingAddress, ViewCart
 from application.errors import NotFound
 from application.idempotent_checkout import IdempotentCheckout
 from application.queries import DEFAULT_PAGE_SIZE, OrderQueries, PageRequest
@@ -18,6 +18,7 @@ from entrypoints.http.parameters import Id, Limit, Offset, StatusFilter
 from entrypoints.http.problems import problems
 from entrypoints.http.schemas import given
 from entrypoints.http.schemas.shopping import (
+    AddressRequest,
     AddToCartRequest,
     CartResponse,
     CheckoutRequest,
@@ -71,6 +72,25 @@ class CartController(Controller):
         view = await remove_from_cart(caller_id(request), data.product_id, given(data.quantity))
         return CartResponse.of(view)
 
+    @put(
+        "/shipping-address",
+        operation_id="setShippingAddress",
+        status_code=200,
+        dto=StrictBody[AddressRequest],
+        responses=problems(400, *SIGNED_IN, 409),
+    )
+    async def set_shipping_address(
+        self,
+        request: Caller,
+        data: JSONBody[AddressRequest],
+        set_shipping_address: Inject[SetShippingAddress],
+    ) -> CartResponse:
+        """Where the order is to go; replaces any earlier address. The cart then shows
+        `shipping_cents` (SHIPPING_RATES, free from FREE_SHIPPING_OVER_CENTS) and
+        `grand_total_cents`. A caller without a cart gets one holding only the address. A country
+        the shop does not ship to: 409 `country_not_served`, the cart unchanged."""
+        return CartResponse.of(await set_shipping_address(caller_id(request), data.to_address()))
+
 
 class CheckoutController(Controller):
     path = "/checkout"
@@ -102,7 +122,9 @@ class CheckoutController(Controller):
         names the `order_id` too: FAILED (stock and cart back) when the provider could not be
         reached, or still PENDING (stock held, the cart emptied) when it may have charged — the
         shop learns the outcome from the provider, never charges twice. Refused with nothing
-        changed: 409 `too_many_pending_orders` while the caller holds MAX_PENDING_ORDERS_PER_USER
+        changed: 409 `shipping_address_required` before the cart has an address (PUT
+        /cart/shipping-address), 409 `country_not_served` when its country is no longer served,
+        409 `too_many_pending_orders` while the caller holds MAX_PENDING_ORDERS_PER_USER
         (default 2) unpaid orders, 400 for a line above MAX_QUANTITY_PER_LINE (default 10)."""
         payment_method = None if data is None else given(data.payment_method_id)
         result = await idempotent_checkout(caller_id(request), payment_method, idempotency_key)

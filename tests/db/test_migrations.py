@@ -10,11 +10,13 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection
 
 from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.tables import exists_on, metadata
+from adapters.sqlalchemy.rows import load_orders
+from adapters.sqlalchemy.tables import exists_on, metadata, orders
+from domain.ordering import Order
 from tests.databases import POSTGRES_URL, alembic_config, migrate, recreate_postgres_schema, sqlite_url
 
 TABLES = {
@@ -148,3 +150,48 @@ def _restore_postgres_schema(request: pytest.FixtureRequest) -> Any:
     if POSTGRES_URL is not None and "postgres" in request.node.name:
         asyncio.run(recreate_postgres_schema(POSTGRES_URL))
         migrate(POSTGRES_URL)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_order_placed_before_shipping_still_reads_after_it(backend: str, tmp_path: Path) -> None:
+    """0009 leaves older orders no address and shipping 0: their total is still their lines'."""
+    url = _fresh_url(backend, tmp_path)
+    migrate(url, "0008")
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO users (email, password_hash, role, is_active, created_at, session_version) "
+            "VALUES ('old@example.com', 'x', 'USER', true, '2026-11-01', 0)",
+        )
+    )
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO orders (user_id, status, total_amount_cents, currency, created_at, updated_at) "
+            "VALUES (1, 'PAID', 1798, 'usd', '2026-11-01', '2026-11-01')",
+        )
+    )
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO order_items (order_id, product_id, title_snapshot, price_snapshot, quantity) "
+            "VALUES (1, NULL, 'Prince Caspian', 899, 2)",
+        )
+    )
+
+    migrate(url)
+
+    order = asyncio.run(_read_order(url, 1))
+    assert (order.shipping_address, order.shipping_cents, order.total_amount_cents) == (None, 0, 1798)
+
+
+async def _read_order(url: str, order_id: int) -> Order:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            found = await load_orders(
+                conn, (await conn.execute(select(orders).where(orders.c.id == order_id))).all()
+            )
+    finally:
+        await engine.dispose()
+    return found[0]

@@ -17,6 +17,7 @@ import pytest
 from entrypoints.container import build_container, close_container
 from entrypoints.settings import Settings
 from tests.databases import sqlite_url
+from tests.unit.builders import ADDRESS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -188,6 +189,7 @@ async def _pending_order(env: dict[str, str]) -> int:
         user = await container.sign_up()("buyer@example.com", "correct horse")
         assert user.id is not None
         await container.add_to_cart()(user.id, 1, 2)
+        await container.set_shipping_address()(user.id, ADDRESS)
         result = await container.idempotent_checkout()(user.id, None, None)
         assert result.order.status.value == "PENDING"
         return result.order.id or 0

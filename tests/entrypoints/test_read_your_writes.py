@@ -14,6 +14,7 @@ import httpx
 
 from tests.entrypoints.conftest import ADMIN, log_in
 from tests.entrypoints.servers import Server
+from tests.http.shopping_helpers import HOME
 
 READS = 100
 """Reads after each write, at the least, spread over both workers."""
@@ -120,6 +121,8 @@ async def _buyer(shop: Shop, product_id: int, *, quantity: int) -> dict[str, str
     buyer = await log_in(shop.http, shop.server, credentials["email"], credentials["password"])
     body = {"product_id": product_id, "quantity": quantity}
     assert (await shop.http.post(shop.url("/cart/add"), json=body, headers=buyer)).status_code == 200
+    shipped = await shop.http.put(shop.url("/cart/shipping-address"), json=HOME, headers=buyer)
+    assert shipped.status_code == 200, shipped.text
     return buyer
 
 

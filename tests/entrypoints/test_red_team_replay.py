@@ -38,6 +38,7 @@ from tests.http.conftest import (
     signup_and_login,
 )
 from tests.http.shopping_helpers import (
+    HOME,
     PAYMENT_FAILED,
     SUCCEEDED,
     checked_order,
@@ -156,6 +157,9 @@ async def _cart(http: httpx.AsyncClient, customer: Session) -> Json:
 
 
 async def _checkout(http: httpx.AsyncClient, customer: Session, body: Json) -> httpx.Response:
+    """Ship to HOME (the cart needs an address), then check out."""
+    shipped = await http.put("/cart/shipping-address", json=HOME, headers=bearer(customer.access_token))
+    assert shipped.status_code == 200, shipped.text
     return await http.post("/checkout", json=body, headers=bearer(customer.access_token))
 
 
@@ -190,9 +194,10 @@ async def _unpaid_order(http: httpx.AsyncClient, shop: Shop, name: str) -> Unpai
     product_id = await _shelve(http, shop, name, stock=10, price_cents=1250)
     assert (await _add(http, customer, product_id, 2)).status_code == 200
     order = created_order(await _checkout(http, customer, {}))
-    assert (order["status"], order["total_amount_cents"]) == ("PENDING", 2500), order
+    # The server runs with the default SHIPPING_RATES, *:499.
+    assert (order["status"], order["total_amount_cents"], order["shipping_cents"]) == ("PENDING", 2999, 499)
     intent = payment_intent_of(order["payment_client_secret"])
-    return Unpaid(customer, int(order["id"]), 2500, intent, product_id)
+    return Unpaid(customer, int(order["id"]), 2999, intent, product_id)
 
 
 async def _deliver(

@@ -169,3 +169,45 @@ def test_an_unknown_payment_provider_is_named() -> None:
 def test_timeouts_must_be_positive_numbers(raw: str) -> None:
     with pytest.raises(ConfigurationError, match="DB_TIMEOUT_SECONDS"):
         Settings.from_mapping({"DB_TIMEOUT_SECONDS": raw, "JWT_SECRET": STRONG})
+
+
+def test_shipping_defaults_to_499_everywhere_and_never_free() -> None:
+    rates = Settings.from_mapping({"JWT_SECRET": STRONG}).shipping_rates
+
+    assert (rates.price_for("GB", 0), rates.price_for("JP", 10**9), rates.free_over_cents) == (499, 499, None)
+
+
+def test_shipping_rates_and_the_free_threshold_are_read() -> None:
+    rates = Settings.from_mapping(
+        {"JWT_SECRET": STRONG, "SHIPPING_RATES": "GB:399,IE:599,*:999", "FREE_SHIPPING_OVER_CENTS": "5000"}
+    ).shipping_rates
+
+    assert (rates.price_for("GB", 4999), rates.price_for("IE", 1), rates.price_for("FR", 1)) == (
+        399,
+        599,
+        999,
+    )
+    assert rates.price_for("FR", 5000) == 0
+
+
+def test_a_free_threshold_applies_to_the_default_rates_too() -> None:
+    rates = Settings.from_mapping({"JWT_SECRET": STRONG, "FREE_SHIPPING_OVER_CENTS": "3000"}).shipping_rates
+
+    assert (rates.price_for("GB", 2999), rates.price_for("GB", 3000)) == (499, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("SHIPPING_RATES", "GB=399", "not COUNTRY:CENTS"),
+        ("SHIPPING_RATES", "GB:-1", "not COUNTRY:CENTS"),
+        ("SHIPPING_RATES", "UK:399", "'UK' is not an ISO 3166-1 alpha-2 country code"),
+        ("SHIPPING_RATES", "GB:399,GB:499", "gives GB twice"),
+        ("SHIPPING_RATES", ",", "names no country"),
+        ("FREE_SHIPPING_OVER_CENTS", "0", "at least 1"),
+        ("FREE_SHIPPING_OVER_CENTS", "lots", "whole number"),
+    ],
+)
+def test_bad_shipping_settings_refuse_to_start(name: str, raw: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"{name}.*{message}"):
+        Settings.from_mapping({"JWT_SECRET": STRONG, name: raw})

@@ -14,6 +14,7 @@ from redis import Redis
 
 from tests.entrypoints.conftest import ADMIN, log_in
 from tests.entrypoints.servers import Server
+from tests.http.shopping_helpers import HOME
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 ROUNDS = 5
@@ -128,4 +129,6 @@ async def _buyer(http: httpx.AsyncClient, server: Server, n: str, product_id: in
     headers = await log_in(http, server, email, password)
     added = await http.post(f"{server.url}/cart/add", json={"product_id": product_id}, headers=headers)
     assert added.status_code == 200, added.text
+    shipped = await http.put(f"{server.url}/cart/shipping-address", json=HOME, headers=headers)
+    assert shipped.status_code == 200, shipped.text
     return headers

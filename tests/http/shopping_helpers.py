@@ -18,7 +18,7 @@ from tests.http.catalog_helpers import Client, Json, admin_product, book, create
 from tests.http.conftest import Session, bearer, media_type, signup_and_login
 from tests.payments.signing import payment_intent_event, signed
 
-CART_KEYS = {"items", "total_cents", "updated_at"}
+CART_KEYS = {"items", "total_cents", "updated_at", "shipping_address", "shipping_cents", "grand_total_cents"}
 CART_ITEM_KEYS = {"product_id", "title", "price_cents", "quantity", "line_total_cents", "available"}
 ORDER_KEYS = {
     "id",
@@ -30,9 +30,29 @@ ORDER_KEYS = {
     "items",
     "payment_client_secret",
     "refunded_cents",
+    "shipping_address",
+    "shipping_cents",
 }
 ORDER_ITEM_KEYS = {"product_id", "title_snapshot", "price_snapshot", "quantity"}
-EMPTY_CART: Json = {"items": [], "total_cents": 0, "updated_at": None}
+EMPTY_CART: Json = {
+    "items": [],
+    "total_cents": 0,
+    "shipping_address": None,
+    "shipping_cents": None,
+    "grand_total_cents": None,
+    "updated_at": None,
+}
+ADDRESS_KEYS = {"name", "line1", "line2", "city", "postal_code", "country", "phone"}
+HOME: Json = {
+    "name": "Ann Reader",
+    "line1": "1 High Street",
+    "line2": None,
+    "city": "Oxford",
+    "postal_code": "OX1 1AA",
+    "country": "GB",
+    "phone": None,
+}
+"""The address `add_to_cart` gives a cart that has none."""
 CLIENT_SECRET = re.compile(r"^pi_\w+_secret_\w+$")
 
 PAYS = "pm_card_visa"
@@ -97,6 +117,14 @@ def checked_cart(response: Response) -> Json:
         assert line["line_total_cents"] == line["price_cents"] * line["quantity"], cart
         assert isinstance(line["available"], bool), cart
     assert cart["total_cents"] == sum(line["line_total_cents"] for line in cart["items"]), cart
+    if cart["shipping_address"] is None:
+        assert (cart["shipping_cents"], cart["grand_total_cents"]) == (None, None), cart
+    else:
+        assert set(cart["shipping_address"]) == ADDRESS_KEYS, cart
+    if cart["shipping_cents"] is None:
+        assert cart["grand_total_cents"] is None, cart
+    else:
+        assert cart["grand_total_cents"] == cart["total_cents"] + cart["shipping_cents"], cart
     if cart["updated_at"] is not None:
         utc(cart["updated_at"])
     return cart
@@ -122,10 +150,19 @@ async def post_remove(client: Client, token: str, body: Any) -> Response:
 
 
 async def add_to_cart(client: Client, token: str, product_id: int, quantity: int | None = None) -> Json:
+    """Add, then give the cart the HOME address when it has none, so that a checkout can follow
+    (the shipping tests call post_add and put_shipping_address themselves)."""
     body: Json = {"product_id": product_id}
     if quantity is not None:
         body["quantity"] = quantity
-    return checked_cart(await post_add(client, token, body))
+    cart = checked_cart(await post_add(client, token, body))
+    if cart["shipping_address"] is not None:
+        return cart
+    return checked_cart(await put_shipping_address(client, token, HOME))
+
+
+async def put_shipping_address(client: Client, token: str, body: Any) -> Response:
+    return await client.put("/cart/shipping-address", json=body, headers=bearer(token))
 
 
 # --- products, as the back office sees and changes them -------------------------------------------
@@ -169,15 +206,16 @@ def pay_with(payment_method_id: str) -> Json:
 
 
 def checked_order(order: Json) -> Json:
-    """An order in the contract's shape whose total is the sum of its snapshots."""
+    """An order in the contract's shape whose total is the sum of its snapshots and its shipping."""
     assert set(order) == ORDER_KEYS, order
     assert order["status"] in {"PENDING", "PAID", "FAILED"}, order
     assert order["items"], order
     for item in order["items"]:
         assert set(item) == ORDER_ITEM_KEYS, order
-    assert order["total_amount_cents"] == sum(
+    assert order["total_amount_cents"] == order["shipping_cents"] + sum(
         item["price_snapshot"] * item["quantity"] for item in order["items"]
     ), order
+    assert order["shipping_address"] is None or set(order["shipping_address"]) == ADDRESS_KEYS, order
     utc(order["created_at"])
     return order
 

@@ -200,6 +200,7 @@ REQUIRED_FIELDS: dict[tuple[str, str], list[str]] = {
     ("POST", "/cart/add"): ["product_id"],
     ("POST", "/cart/remove"): ["product_id"],
     ("POST", "/admin/products"): ["title", "series", "author", "price_cents"],
+    ("PUT", "/cart/shipping-address"): ["name", "line1", "city", "postal_code", "country"],
 }
 
 

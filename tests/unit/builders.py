@@ -8,6 +8,7 @@ from typing import Any
 from domain.catalog import Product, Series
 from domain.identity import Role, User
 from domain.limits import PurchaseLimits
+from domain.shipping import Address, ShippingRates
 from domain.values import MAX_INT32
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -15,6 +16,11 @@ LIMITS = PurchaseLimits(max_quantity_per_line=10, max_pending_orders=2)
 """The contract's defaults (MAX_QUANTITY_PER_LINE, MAX_PENDING_ORDERS_PER_USER)."""
 UNCAPPED = PurchaseLimits(max_quantity_per_line=MAX_INT32, max_pending_orders=MAX_INT32)
 """For tests about something other than the caps, whose quantities go above them."""
+ADDRESS = Address(
+    name="Ann Reader", line1="1 High Street", city="Oxford", postal_code="OX1 1AA", country="GB"
+)
+FREE_SHIPPING = ShippingRates(every_other_country=0)
+"""For tests about something other than shipping: the order's total is its lines'."""
 
 
 def make_product(**overrides: Any) -> Product:

@@ -11,7 +11,7 @@ from domain.cart import Cart
 from domain.catalog import Product
 from domain.errors import CartEmpty, InsufficientStock, InvalidTransition, InvalidValue, ProductUnavailable
 from domain.ordering import Order, OrderItem, OrderStatus, PaymentOutcome, Settled
-from tests.unit.builders import LIMITS, NOW, make_product
+from tests.unit.builders import ADDRESS, FREE_SHIPPING, LIMITS, NOW, make_product
 
 LATER = NOW + timedelta(minutes=5)
 
@@ -22,7 +22,7 @@ def shop() -> tuple[Cart, dict[int, Product]]:
         1: make_product(id=1, title="Stone", price_cents=1299, stock=4),
         3: make_product(id=3, title="Wardrobe", price_cents=500, stock=2),
     }
-    cart = Cart(user_id=10)
+    cart = Cart(user_id=10, shipping_address=ADDRESS)
     cart.add(products[3], 2, NOW, LIMITS)
     cart.add(products[1], 1, NOW, LIMITS)
     return cart, products
@@ -30,7 +30,7 @@ def shop() -> tuple[Cart, dict[int, Product]]:
 
 def placed() -> Order:
     cart, products = shop()
-    return Order.place(10, cart, products, "usd", NOW)
+    return Order.place(10, cart, products, "usd", NOW, shipping=FREE_SHIPPING)
 
 
 # --- placing ---------------------------------------------------------------------------------------
@@ -39,7 +39,7 @@ def placed() -> Order:
 def test_placing_a_cart_makes_a_pending_order_at_current_prices() -> None:
     cart, products = shop()
 
-    order = Order.place(10, cart, products, "USD", NOW)
+    order = Order.place(10, cart, products, "USD", NOW, shipping=FREE_SHIPPING)
 
     assert order.status is OrderStatus.PENDING
     assert not order.is_final
@@ -56,11 +56,11 @@ def test_placing_a_cart_makes_a_pending_order_at_current_prices() -> None:
 
 def test_order_items_are_in_ascending_product_id() -> None:
     products = {pid: make_product(id=pid, stock=50) for pid in [9, 4, 12, 1]}
-    cart = Cart(user_id=10)
+    cart = Cart(user_id=10, shipping_address=ADDRESS)
     for pid in [9, 4, 12, 1]:
         cart.add(products[pid], 1, NOW, LIMITS)
 
-    order = Order.place(10, cart, products, "usd", NOW)
+    order = Order.place(10, cart, products, "usd", NOW, shipping=FREE_SHIPPING)
 
     assert [item.product_id for item in order.items] == [1, 4, 9, 12]
 
@@ -68,7 +68,7 @@ def test_order_items_are_in_ascending_product_id() -> None:
 def test_placing_neither_moves_stock_nor_empties_the_cart() -> None:
     cart, products = shop()
 
-    Order.place(10, cart, products, "usd", NOW)
+    Order.place(10, cart, products, "usd", NOW, shipping=FREE_SHIPPING)
 
     assert (products[1].stock, products[3].stock) == (4, 2)
     assert {line.product_id: line.quantity for line in cart.lines_by_product_id()} == {1: 1, 3: 2}
@@ -76,7 +76,7 @@ def test_placing_neither_moves_stock_nor_empties_the_cart() -> None:
 
 def test_an_empty_cart_cannot_be_placed() -> None:
     with pytest.raises(CartEmpty):
-        Order.place(10, Cart(user_id=10), {}, "usd", NOW)
+        Order.place(10, Cart(user_id=10, shipping_address=ADDRESS), {}, "usd", NOW, shipping=FREE_SHIPPING)
 
 
 def test_a_cart_emptied_by_removals_cannot_be_placed() -> None:
@@ -85,7 +85,7 @@ def test_a_cart_emptied_by_removals_cannot_be_placed() -> None:
     cart.remove(3, None, NOW)
 
     with pytest.raises(CartEmpty):
-        Order.place(10, cart, products, "usd", NOW)
+        Order.place(10, cart, products, "usd", NOW, shipping=FREE_SHIPPING)
 
 
 def test_a_deactivated_product_cannot_be_ordered() -> None:
@@ -93,7 +93,7 @@ def test_a_deactivated_product_cannot_be_ordered() -> None:
     products[3].deactivate()
 
     with pytest.raises(ProductUnavailable) as refused:
-        Order.place(10, cart, products, "usd", NOW)
+        Order.place(10, cart, products, "usd", NOW, shipping=FREE_SHIPPING)
 
     assert refused.value.product_id == 3
 
@@ -103,7 +103,7 @@ def test_a_product_that_no_longer_exists_cannot_be_ordered() -> None:
     del products[1]
 
     with pytest.raises(ProductUnavailable) as refused:
-        Order.place(10, cart, products, "usd", NOW)
+        Order.place(10, cart, products, "usd", NOW, shipping=FREE_SHIPPING)
 
     assert refused.value.product_id == 1
 
@@ -113,7 +113,7 @@ def test_a_line_above_the_current_stock_cannot_be_ordered() -> None:
     products[3].set_stock(1)  # the shelf emptied since the book went into the cart
 
     with pytest.raises(InsufficientStock) as refused:
-        Order.place(10, cart, products, "usd", NOW)
+        Order.place(10, cart, products, "usd", NOW, shipping=FREE_SHIPPING)
 
     assert (refused.value.product_id, refused.value.requested, refused.value.available) == (3, 2, 1)
     assert products[3].stock == 1
@@ -121,7 +121,7 @@ def test_a_line_above_the_current_stock_cannot_be_ordered() -> None:
 
 def test_snapshots_do_not_follow_later_changes_to_the_product() -> None:
     cart, products = shop()
-    order = Order.place(10, cart, products, "usd", NOW)
+    order = Order.place(10, cart, products, "usd", NOW, shipping=FREE_SHIPPING)
 
     products[1].revise(title="Stone (new edition)", price_cents=9999)
     products[3].deactivate()

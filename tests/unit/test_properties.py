@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from hypothesis import given, settings
@@ -20,8 +21,9 @@ from domain.errors import (
 )
 from domain.limits import PurchaseLimits
 from domain.ordering import Order, OrderStatus
+from domain.shipping import COUNTRIES, ShippingRates
 from domain.values import MAX_INT32
-from tests.unit.builders import LIMITS, NOW, UNCAPPED, make_product
+from tests.unit.builders import ADDRESS, FREE_SHIPPING, LIMITS, NOW, UNCAPPED, make_product
 
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
 STATEFUL_SETTINGS = settings(max_examples=100, stateful_step_count=30, deadline=None)
@@ -142,7 +144,7 @@ class CartMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.cart = Cart(user_id=1)
+        self.cart = Cart(user_id=1, shipping_address=ADDRESS)
         self.products: dict[int, Product] = {}
         self.expected: dict[int, int] = {}
         self.stock_at_last_add: dict[int, int] = {}
@@ -240,11 +242,11 @@ def test_the_order_total_is_the_sum_of_its_lines_at_the_prices_of_the_day(
     shelf: dict[int, tuple[int, int, int]],
 ) -> None:
     products = {pid: make_product(id=pid, price_cents=p, stock=s) for pid, (p, s, _) in shelf.items()}
-    cart = Cart(user_id=1)
+    cart = Cart(user_id=1, shipping_address=ADDRESS)
     for pid, (_, stock, wanted) in shelf.items():
         cart.add(products[pid], min(wanted, stock), NOW, UNCAPPED)
 
-    order = Order.place(1, cart, products, "usd", NOW)
+    order = Order.place(1, cart, products, "usd", NOW, shipping=FREE_SHIPPING)
 
     assert order.total_amount_cents == sum(item.price_snapshot * item.quantity for item in order.items)
     assert order.total_amount_cents == sum(
@@ -261,10 +263,10 @@ def test_the_order_total_ignores_price_changes_after_placing(
     shelf: dict[int, tuple[int, int, int]], new_prices: list[int]
 ) -> None:
     products = {pid: make_product(id=pid, price_cents=p, stock=s) for pid, (p, s, _) in shelf.items()}
-    cart = Cart(user_id=1)
+    cart = Cart(user_id=1, shipping_address=ADDRESS)
     for pid, (_, stock, wanted) in shelf.items():
         cart.add(products[pid], min(wanted, stock), NOW, UNCAPPED)
-    order = Order.place(1, cart, products, "usd", NOW)
+    order = Order.place(1, cart, products, "usd", NOW, shipping=FREE_SHIPPING)
     total = order.total_amount_cents
 
     for product, price in zip(products.values(), new_prices, strict=False):
@@ -280,7 +282,7 @@ def test_the_order_total_ignores_price_changes_after_placing(
 @PROPERTY_SETTINGS
 @given(marks=st.lists(st.sampled_from(["paid", "failed"]), max_size=12))
 def test_an_order_moves_once_from_pending_to_paid_or_failed_and_then_never_again(marks: list[str]) -> None:
-    order = Order.place(1, *_one_line_cart(), "usd", NOW)
+    order = Order.place(1, *_one_line_cart(), "usd", NOW, shipping=FREE_SHIPPING)
     final: OrderStatus | None = None
 
     for step, mark in enumerate(marks, start=1):
@@ -307,6 +309,30 @@ def test_an_order_moves_once_from_pending_to_paid_or_failed_and_then_never_again
 
 def _one_line_cart() -> tuple[Cart, dict[int, Product]]:
     product = make_product(id=1, stock=1)
-    cart = Cart(user_id=1)
+    cart = Cart(user_id=1, shipping_address=ADDRESS)
     cart.add(product, 1, NOW, LIMITS)
     return cart, {1: product}
+
+
+@PROPERTY_SETTINGS
+@given(
+    shelf=shelves,
+    rate=st.integers(min_value=0, max_value=MAX_INT32),
+    free_over=st.one_of(st.none(), st.integers(min_value=1, max_value=2 * MAX_INT32)),
+    country=st.sampled_from(sorted(COUNTRIES)),
+)
+def test_the_order_total_is_its_lines_plus_its_shipping(
+    shelf: dict[int, tuple[int, int, int]], rate: int, free_over: int | None, country: str
+) -> None:
+    products = {pid: make_product(id=pid, price_cents=p, stock=s) for pid, (p, s, _) in shelf.items()}
+    cart = Cart(user_id=1, shipping_address=replace(ADDRESS, country=country))
+    for pid, (_, stock, wanted) in shelf.items():
+        cart.add(products[pid], min(wanted, stock), NOW, UNCAPPED)
+    rates = ShippingRates(every_other_country=rate, free_over_cents=free_over)
+
+    order = Order.place(1, cart, products, "usd", NOW, shipping=rates)
+
+    lines = sum(item.price_snapshot * item.quantity for item in order.items)
+    assert order.total_amount_cents == lines + order.shipping_cents
+    assert order.shipping_cents == (0 if free_over is not None and lines >= free_over else rate)
+    assert order.shipping_address == cart.shipping_address

@@ -9,7 +9,7 @@ import pytest
 from adapters.payments.builtin_provider import BuiltInTestPaymentProvider
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.jwt_tokens import JwtTokenService
-from application.cart import AddToCart, RemoveFromCart, ViewCart
+from application.cart import AddToCart, CartView, RemoveFromCart, SetShippingAddress, ViewCart
 from application.checkout import Checkout
 from application.expire_pending_orders import ExpirePendingOrders
 from application.idempotent_checkout import IdempotentCheckout
@@ -28,9 +28,10 @@ from domain.catalog import Product, Series
 from domain.identity import User
 from domain.limits import PurchaseLimits
 from domain.ordering import Order
+from domain.shipping import ShippingRates
 from tests.conftest import TEST_JWT_SECRET, Backend
 from tests.fakes import FrozenClock, RecordingHasher
-from tests.unit.builders import LIMITS
+from tests.unit.builders import ADDRESS, FREE_SHIPPING, LIMITS
 
 REFRESH_TTL = timedelta(days=14)
 REUSE_GRACE = timedelta(seconds=10)
@@ -93,6 +94,21 @@ def deactivate(user: User) -> None:
     user.is_active = False
 
 
+class AddToCartShippingHome:
+    """AddToCart, then the customer's address when their cart has none yet: tests about something
+    other than shipping check out as before it existed (the shipping tests call the use cases)."""
+
+    def __init__(self, add_to_cart: AddToCart, set_address: SetShippingAddress) -> None:
+        self._add_to_cart = add_to_cart
+        self._set_address = set_address
+
+    async def __call__(self, user_id: int, product_id: int, quantity: int = 1) -> CartView:
+        view = await self._add_to_cart(user_id, product_id, quantity)
+        if view.shipping_address is not None:
+            return view
+        return await self._set_address(user_id, ADDRESS)
+
+
 @dataclass(frozen=True)
 class Shop:
     """The buying use cases over one store, with a customer and a few books on the shelf."""
@@ -101,11 +117,14 @@ class Shop:
     clock: FrozenClock
     provider: PaymentProvider
     view_cart: ViewCart
-    add_to_cart: AddToCart
+    add_to_cart: AddToCartShippingHome
     remove_from_cart: RemoveFromCart
     checkout: IdempotentCheckout
     settle: SettlePayment
     expire: ExpirePendingOrders
+    set_shipping_address: SetShippingAddress
+    add_books_only: AddToCart
+    """AddToCart itself, which leaves the cart without an address."""
 
     async def customer(self, email: str = "ann@example.com") -> int:
         async with self.uow() as tx:
@@ -152,18 +171,28 @@ TIME_TO_PAY = timedelta(minutes=30)
 
 
 def make_shop(
-    uow: UnitOfWorkFactory, provider: PaymentProvider, clock: FrozenClock, limits: PurchaseLimits = LIMITS
+    uow: UnitOfWorkFactory,
+    provider: PaymentProvider,
+    clock: FrozenClock,
+    limits: PurchaseLimits = LIMITS,
+    shipping: ShippingRates = FREE_SHIPPING,
 ) -> Shop:
+    add_to_cart = AddToCart(uow, clock, limits, shipping)
+    set_shipping_address = SetShippingAddress(uow, clock, shipping)
     return Shop(
         uow=uow,
         clock=clock,
         provider=provider,
-        view_cart=ViewCart(uow),
-        add_to_cart=AddToCart(uow, clock, limits),
-        remove_from_cart=RemoveFromCart(uow, clock),
-        checkout=IdempotentCheckout(Checkout(uow, provider, clock, "usd", limits), uow, clock),
+        view_cart=ViewCart(uow, shipping),
+        add_to_cart=AddToCartShippingHome(add_to_cart, set_shipping_address),
+        remove_from_cart=RemoveFromCart(uow, clock, shipping),
+        checkout=IdempotentCheckout(
+            Checkout(uow, provider, clock, "usd", limits, shipping=shipping), uow, clock
+        ),
         settle=SettlePayment(uow, provider, clock),
         expire=ExpirePendingOrders(uow, provider, clock, TIME_TO_PAY),
+        set_shipping_address=set_shipping_address,
+        add_books_only=add_to_cart,
     )
 
 

@@ -10,14 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.driver import utc
 from adapters.sqlalchemy.in_transaction import DriverInTransaction
-from adapters.sqlalchemy.rows import load_orders
+from adapters.sqlalchemy.rows import address_from_text, address_to_text, load_orders
 from adapters.sqlalchemy.tables import order_items, orders
 from domain.ordering import Order, OrderItem, OrderStatus
 
 _ADD = (
     "WITH placed AS (INSERT INTO orders (user_id, status, total_amount_cents, currency, "
-    "payment_intent_id, refunded_cents, created_at, updated_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id), "
+    "payment_intent_id, refunded_cents, created_at, updated_at, shipping_address, shipping_cents) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $13, $14) RETURNING id), "
     "lines AS (INSERT INTO order_items (order_id, product_id, title_snapshot, price_snapshot, quantity) "
     "SELECT placed.id, line.product_id, line.title, line.price, line.quantity FROM placed, "
     "unnest($9::bigint[], $10::text[], $11::int[], $12::int[]) WITH ORDINALITY "
@@ -27,7 +27,8 @@ _ADD = (
 """The order and its lines in one round trip, the lines in their order (their ids follow it)."""
 _WITH_LINES = (
     "SELECT o.id, o.user_id, o.status, o.currency, o.payment_intent_id, o.refunded_cents, "
-    "o.created_at, o.updated_at, i.product_id, i.title_snapshot, i.price_snapshot, i.quantity "
+    "o.created_at, o.updated_at, i.product_id, i.title_snapshot, i.price_snapshot, i.quantity, "
+    "o.shipping_address, o.shipping_cents "
     "FROM orders o LEFT JOIN order_items i ON i.order_id = o.id WHERE o.id = $1 ORDER BY i.id"
 )
 _LOCKED_WITH_LINES = _WITH_LINES + " FOR UPDATE OF o"
@@ -50,6 +51,8 @@ def _order_from_records(records: list[Any]) -> Order:
         refunded_cents=first[5],
         created_at=utc(first[6]),
         updated_at=utc(first[7]),
+        shipping_address=address_from_text(first[12]),
+        shipping_cents=first[13],
         items=tuple(
             OrderItem(product_id=r[8], title_snapshot=r[9], price_snapshot=r[10], quantity=r[11])
             for r in records
@@ -81,6 +84,8 @@ class SqlOrderRepository:
                 [item.title_snapshot for item in order.items],
                 [item.price_snapshot for item in order.items],
                 [item.quantity for item in order.items],
+                address_to_text(order.shipping_address),
+                order.shipping_cents,
             )
             return order
         order.id = (
@@ -95,6 +100,8 @@ class SqlOrderRepository:
                     refunded_cents=order.refunded_cents,
                     created_at=order.created_at,
                     updated_at=order.updated_at or order.created_at,
+                    shipping_address=address_to_text(order.shipping_address),
+                    shipping_cents=order.shipping_cents,
                 )
                 .returning(orders.c.id)
             )

@@ -10,6 +10,7 @@ from application.checkout import PAYMENT_METHOD_MAX_LENGTH
 from application.idempotent_checkout import IDEMPOTENCY_KEY_MAX_LENGTH
 from application.queries import Page
 from domain.ordering import Order, OrderStatus
+from domain.shipping import CITY_MAX, LINE_MAX, NAME_MAX, PHONE_MAX, POSTAL_CODE_MAX, Address
 from domain.values import MAX_INT32
 from entrypoints.http.parameters import MAX_ID
 
@@ -26,10 +27,45 @@ class CartItemResponse(msgspec.Struct, kw_only=True):
     available: bool
 
 
+class AddressResponse(msgspec.Struct, kw_only=True):
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    country: str
+    phone: str | None
+
+    @classmethod
+    def of(cls, address: Address | None) -> AddressResponse | None:
+        if address is None:
+            return None
+        return cls(
+            name=address.name,
+            line1=address.line1,
+            line2=address.line2,
+            city=address.city,
+            postal_code=address.postal_code,
+            country=address.country,
+            phone=address.phone,
+        )
+
+
 class CartResponse(msgspec.Struct, kw_only=True):
     items: list[CartItemResponse]
     total_cents: int
     updated_at: datetime | None
+    shipping_address: AddressResponse | None
+    shipping_cents: Annotated[
+        int | None,
+        msgspec.Meta(
+            description="Shipping to the address at today's rates (SHIPPING_RATES, "
+            "FREE_SHIPPING_OVER_CENTS); null without an address, or when its country is no longer served."
+        ),
+    ]
+    grand_total_cents: Annotated[
+        int | None, msgspec.Meta(description="`total_cents` + `shipping_cents`; null when shipping is.")
+    ]
 
     @classmethod
     def of(cls, view: CartView) -> CartResponse:
@@ -47,6 +83,9 @@ class CartResponse(msgspec.Struct, kw_only=True):
             ],
             total_cents=view.total_cents,
             updated_at=view.updated_at,
+            shipping_address=AddressResponse.of(view.shipping_address),
+            shipping_cents=view.shipping_cents,
+            grand_total_cents=view.grand_total_cents,
         )
 
 
@@ -69,6 +108,37 @@ class CheckoutRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     payment_method_id: (
         Annotated[str, msgspec.Meta(min_length=1, max_length=PAYMENT_METHOD_MAX_LENGTH)] | msgspec.UnsetType
     ) = msgspec.UNSET
+
+
+class AddressRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Text is trimmed; control and invisible formatting characters are refused; a blank `line2` or
+    `phone` is stored as null."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
+    line1: Annotated[str, msgspec.Meta(min_length=1, max_length=LINE_MAX)]
+    line2: Annotated[str, msgspec.Meta(max_length=LINE_MAX)] | None = None
+    city: Annotated[str, msgspec.Meta(min_length=1, max_length=CITY_MAX)]
+    postal_code: Annotated[str, msgspec.Meta(min_length=1, max_length=POSTAL_CODE_MAX)]
+    country: Annotated[
+        str,
+        msgspec.Meta(
+            pattern="^[A-Z]{2}$",
+            description="ISO 3166-1 alpha-2 code, upper case (an unassigned code is refused).",
+            examples=["GB"],
+        ),
+    ]
+    phone: Annotated[str, msgspec.Meta(max_length=PHONE_MAX)] | None = None
+
+    def to_address(self) -> Address:
+        return Address(
+            name=self.name,
+            line1=self.line1,
+            line2=self.line2,
+            city=self.city,
+            postal_code=self.postal_code,
+            country=self.country,
+            phone=self.phone,
+        )
 
 
 IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)]
@@ -98,6 +168,13 @@ class OrderResponse(msgspec.Struct, kw_only=True):
             "succeeds after the order FAILED (expired, cancelled, declined) is refunded in full.",
         ),
     ]
+    shipping_address: Annotated[
+        AddressResponse | None,
+        msgspec.Meta(description="Where it goes, as at checkout; null for orders placed before shipping."),
+    ] = None
+    shipping_cents: Annotated[
+        int, msgspec.Meta(ge=0, description="Shipping as charged at checkout; part of total_amount_cents.")
+    ] = 0
 
     @classmethod
     def of(cls, order: Order, client_secret: str | None = None) -> OrderResponse:
@@ -121,6 +198,8 @@ class OrderResponse(msgspec.Struct, kw_only=True):
             ],
             payment_client_secret=client_secret,
             refunded_cents=order.refunded_cents,
+            shipping_address=AddressResponse.of(order.shipping_address),
+            shipping_cents=order.shipping_cents,
         )
 
 
