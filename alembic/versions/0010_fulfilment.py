@@ -26,30 +26,44 @@ FULFILMENT_FACTS = (
 )
 
 
+COLUMNS = ("fulfilment_status", "carrier", "tracking_number", "shipped_at", "delivered_at")
+STATUSES = "fulfilment_status IN ('UNFULFILLED', 'SHIPPED', 'DELIVERED')"
+INDEX = "ix_orders_fulfilment_status_created_at_id"
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("orders") as batch:
-        batch.add_column(
-            sa.Column("fulfilment_status", sa.String(16), server_default="UNFULFILLED", nullable=False)
+    # No batch mode: on SQLite it would copy orders into a new table and drop the old one, which
+    # foreign keys refuse once orders have items. SQLite adds columns in place, each CHECK going
+    # with a column (it may name others); PostgreSQL adds the table's constraints.
+    if op.get_bind().dialect.name == "sqlite":
+        for column in (
+            f"fulfilment_status VARCHAR(16) DEFAULT 'UNFULFILLED' NOT NULL "
+            f"CONSTRAINT ck_orders_fulfilment_status CHECK ({STATUSES})",
+            "carrier VARCHAR(100)",
+            "tracking_number VARCHAR(100)",
+            "delivered_at DATETIME",
+            f"shipped_at DATETIME CONSTRAINT ck_orders_fulfilment_facts CHECK ({FULFILMENT_FACTS})",
+        ):
+            op.execute(f"ALTER TABLE orders ADD COLUMN {column}")
+    else:
+        op.add_column(
+            "orders",
+            sa.Column("fulfilment_status", sa.String(16), server_default="UNFULFILLED", nullable=False),
         )
-        batch.add_column(sa.Column("carrier", sa.String(100), nullable=True))
-        batch.add_column(sa.Column("tracking_number", sa.String(100), nullable=True))
-        batch.add_column(sa.Column("shipped_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True))
-        batch.create_check_constraint(
-            op.f("ck_orders_fulfilment_status"),
-            "fulfilment_status IN ('UNFULFILLED', 'SHIPPED', 'DELIVERED')",
-        )
-        batch.create_check_constraint(op.f("ck_orders_fulfilment_facts"), FULFILMENT_FACTS)
-        batch.create_index(
-            op.f("ix_orders_fulfilment_status_created_at_id"),
-            ["fulfilment_status", "created_at", "id"],
-        )
+        op.add_column("orders", sa.Column("carrier", sa.String(100), nullable=True))
+        op.add_column("orders", sa.Column("tracking_number", sa.String(100), nullable=True))
+        op.add_column("orders", sa.Column("shipped_at", sa.DateTime(timezone=True), nullable=True))
+        op.add_column("orders", sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True))
+        op.create_check_constraint(op.f("ck_orders_fulfilment_status"), "orders", STATUSES)
+        op.create_check_constraint(op.f("ck_orders_fulfilment_facts"), "orders", FULFILMENT_FACTS)
+    op.create_index(op.f(INDEX), "orders", ["fulfilment_status", "created_at", "id"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("orders") as batch:
-        batch.drop_index(op.f("ix_orders_fulfilment_status_created_at_id"))
-        batch.drop_constraint(op.f("ck_orders_fulfilment_facts"), type_="check")
-        batch.drop_constraint(op.f("ck_orders_fulfilment_status"), type_="check")
-        for column in ("delivered_at", "shipped_at", "tracking_number", "carrier", "fulfilment_status"):
-            batch.drop_column(column)
+    op.drop_index(op.f(INDEX), table_name="orders")
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint(op.f("ck_orders_fulfilment_facts"), "orders", type_="check")
+        op.drop_constraint(op.f("ck_orders_fulfilment_status"), "orders", type_="check")
+    # On SQLite (3.35+, in place) each column goes with its own CHECK: shipped_at's names the others.
+    for column in ("shipped_at", "delivered_at", "tracking_number", "carrier", "fulfilment_status"):
+        op.drop_column("orders", column)
