@@ -164,6 +164,12 @@ class OrderRepository(Protocol):
         it is still PENDING."""
         ...
 
+    async def update_fulfilment(self, order: Order) -> None:
+        """Write the order's fulfilment (status, carrier, tracking number, shipped_at,
+        delivered_at) and updated_at back. The caller holds the order's lock (get(...,
+        for_update=True)), so two steps of one order's fulfilment happen one after the other."""
+        ...
+
 
 class IdempotencyKeyRepository(Protocol):
     """The records of checkouts sent with an Idempotency-Key (application.idempotency)."""

@@ -10,10 +10,11 @@ from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from domain.catalog import Product, Series
 from domain.errors import InvalidValue
-from domain.identity import User
+from domain.fulfilment import FulfilmentStatus
+from domain.identity import EMAIL_MAX_LENGTH, User
 from domain.ordering import Order, OrderStatus
 from domain.search import holds_every_word, product_text, search_words, title_text
-from domain.values import refuse_control_characters
+from domain.values import refuse_control_characters, require_token
 
 T = TypeVar("T")
 
@@ -177,10 +178,61 @@ class OrderQueries(Protocol):
 
 @runtime_checkable
 class UserQueries(Protocol):
-    async def list_users(self, page: PageRequest, *, is_active: bool | None = None) -> Page[User]:
-        """Users by id."""
+    async def list_users(
+        self, page: PageRequest, *, is_active: bool | None = None, email: EmailPart | None = None
+    ) -> Page[User]:
+        """Users by id; with `email`, only those whose email holds it (EmailPart.matches)."""
         ...
 
     async def get_user(self, user_id: int) -> User | None:
         """The user as committed now (who is calling, on every authenticated request)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class EmailPart:
+    """Part of an email, as staff type it to find an account: compared case-insensitively, as a
+    substring; `%`, `_` and `\\` are literal characters, never wildcards."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        text = require_token("email", self.text, max_length=EMAIL_MAX_LENGTH)
+        object.__setattr__(self, "text", text.lower())
+
+    def matches(self, email: str) -> bool:
+        return self.text in email.lower()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderFilters:
+    user_id: int | None = None
+    status: OrderStatus | None = None
+    fulfilment_status: FulfilmentStatus | None = None
+
+    def matches(self, order: Order) -> bool:
+        return (
+            (self.user_id is None or order.user_id == self.user_id)
+            and (self.status is None or order.status is self.status)
+            and (self.fulfilment_status is None or order.fulfilment.status is self.fulfilment_status)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerOrder:
+    """An order as staff see it: with the email of the customer who placed it."""
+
+    order: Order
+    user_email: str
+
+
+@runtime_checkable
+class StaffOrderQueries(Protocol):
+    """Everyone's orders, for the back office."""
+
+    async def list_customer_orders(self, filters: OrderFilters, page: PageRequest) -> Page[CustomerOrder]:
+        """The orders OrderFilters.matches, newest first (ties by id, newest first), each with its
+        items and its customer's email. The total is exact."""
+        ...
+
+    async def get_customer_order(self, order_id: int) -> CustomerOrder | None: ...

@@ -90,3 +90,14 @@ class SelfLockout(DomainError):
     def __init__(self, action: str) -> None:
         super().__init__(f"an admin cannot {action} themself")
         self.action = action
+
+
+class OrderNotShippable(DomainError):
+    """A step of fulfilment the order is not ready for: shipping one that is not PAID, was refunded
+    in full or is already shipped; delivering one that is not SHIPPED."""
+
+    def __init__(self, order_id: int | None, reason: str, *, delivering: bool = False) -> None:
+        step = "delivered" if delivering else "shipped"
+        super().__init__(f"order {order_id} cannot be {step}: {reason}")
+        self.order_id = order_id
+        self.reason = reason

@@ -9,7 +9,8 @@ from enum import StrEnum
 
 from domain.cart import Cart
 from domain.catalog import Product
-from domain.errors import CartEmpty, InvalidTransition, InvalidValue, ProductUnavailable
+from domain.errors import CartEmpty, InvalidTransition, InvalidValue, OrderNotShippable, ProductUnavailable
+from domain.fulfilment import NOT_SHIPPED, Fulfilment, Shipment
 from domain.shipping import Address, ShippingAddressRequired, ShippingRates
 from domain.values import require_count, require_text, require_utc
 
@@ -87,6 +88,8 @@ class Order:
     """Where it goes, as the cart said at checkout; None only for orders placed before shipping."""
     shipping_cents: int = 0
     """What shipping cost at checkout; 0 for orders placed before shipping."""
+    fulfilment: Fulfilment = NOT_SHIPPED
+    """Where its parcel is (domain.fulfilment); UNFULFILLED until it ships."""
 
     def __post_init__(self) -> None:
         if not self.items:
@@ -99,6 +102,8 @@ class Order:
             raise InvalidValue("total_amount_cents", "the order total is too large")
         if isinstance(self.refunded_cents, bool) or not 0 <= self.refunded_cents <= self.total_amount_cents:
             raise InvalidValue("refunded_cents", "must be 0 to the order's total")
+        if self.fulfilment.is_shipped and self.status is not OrderStatus.PAID:
+            raise InvalidValue("fulfilment", "only a PAID order is ever shipped")
 
     @classmethod
     def place(
@@ -218,4 +223,24 @@ class Order:
         if self.status is not OrderStatus.PENDING:
             raise InvalidTransition(self.status.value, target.value)
         self.status = target
+        self.updated_at = now
+
+    @property
+    def is_refunded_in_full(self) -> bool:
+        return self.refunded_cents > 0 and self.refundable_cents == 0
+
+    def ship(self, shipment: Shipment, now: datetime) -> None:
+        """THE rule of shipping: only a PAID order that was not refunded in full leaves the shop,
+        and only once (Fulfilment.shipped). Payment and fulfilment stay apart: the order stays PAID."""
+        if self.status is not OrderStatus.PAID:
+            raise OrderNotShippable(self.id, f"it is {self.status.value}, not PAID")
+        if self.is_refunded_in_full:
+            raise OrderNotShippable(self.id, "it was refunded in full")
+        self.fulfilment = self.fulfilment.shipped(self.id, shipment, now)
+        self.updated_at = now
+
+    def deliver(self, now: datetime) -> None:
+        """The carrier delivered a SHIPPED order (Fulfilment.delivered). A delivery is a fact: it is
+        recorded even when the order was refunded while on its way."""
+        self.fulfilment = self.fulfilment.delivered(self.id, now)
         self.updated_at = now

@@ -20,6 +20,7 @@ from adapters.memory.attempt_counter import MemoryAttemptCounter
 from adapters.memory.catalogue_version import MemoryCatalogueVersion
 from adapters.memory.probe import MemoryDatabaseProbe
 from adapters.memory.queries import MemoryCatalogQueries, MemoryOrderQueries, MemoryUserQueries
+from adapters.memory.staff_orders import MemoryStaffOrderQueries
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
 from adapters.payments.builtin_provider import BuiltInTestPaymentProvider
@@ -33,6 +34,7 @@ from adapters.sqlalchemy.catalogue_version import sql_catalogue_version
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.probe import PROBE_TIMEOUT_SECONDS, SqlDatabaseProbe
 from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlOrderQueries, SqlUserQueries
+from adapters.sqlalchemy.staff_orders import SqlStaffOrderQueries
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system_clock import SystemClock
 from application.cart import AddToCart, RemoveFromCart, SetShippingAddress, ViewCart
@@ -40,6 +42,7 @@ from application.catalog import ChangeStock, CreateProduct, UpdateProduct
 from application.checkout import Checkout
 from application.demo_catalogue import LoadDemoCatalogue
 from application.expire_pending_orders import ExpirePendingOrders
+from application.fulfilment import DeliverOrder, ShipOrder
 from application.idempotent_checkout import IdempotentCheckout
 from application.own_account import (
     Authenticate,
@@ -50,7 +53,7 @@ from application.own_account import (
     SignUp,
 )
 from application.ports import CacheProbe, CatalogueVersion, DatabaseProbe, PaymentProvider, WebhookVerifier
-from application.queries import CatalogQueries, OrderQueries, ShopWindow, UserQueries
+from application.queries import CatalogQueries, OrderQueries, ShopWindow, StaffOrderQueries, UserQueries
 from application.rate_limits import LimitAuthAttempts
 from application.settle_payment import SettlePayment
 from application.shop_window import StoredShopWindow
@@ -314,6 +317,15 @@ class Container(containers.DeclarativeContainer):
     )
     set_shipping_address: Provides[SetShippingAddress] = providers.Singleton(
         SetShippingAddress, uow=unit_of_work.provider, clock=clock, shipping=settings.provided.shipping_rates
+    )
+    staff_order_queries: Provides[StaffOrderQueries] = providers.Selector(
+        providers.Callable(_store_kind, settings),
+        sqlalchemy=providers.Singleton(SqlStaffOrderQueries, engine),
+        memory=providers.Singleton(MemoryStaffOrderQueries, memory_store),
+    )
+    ship_order: Provides[ShipOrder] = providers.Singleton(ShipOrder, uow=unit_of_work.provider, clock=clock)
+    deliver_order: Provides[DeliverOrder] = providers.Singleton(
+        DeliverOrder, uow=unit_of_work.provider, clock=clock
     )
 
 

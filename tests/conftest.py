@@ -16,14 +16,16 @@ from litestar.testing import AsyncTestClient
 
 from adapters.memory.catalogue_version import MemoryCatalogueVersion
 from adapters.memory.queries import MemoryCatalogQueries, MemoryUserQueries
+from adapters.memory.staff_orders import MemoryStaffOrderQueries
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
 from adapters.sqlalchemy.catalogue_version import sql_catalogue_version
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlUserQueries
+from adapters.sqlalchemy.staff_orders import SqlStaffOrderQueries
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.ports import CatalogueVersion, UnitOfWork, UnitOfWorkFactory
-from application.queries import CatalogQueries, UserQueries
+from application.queries import CatalogQueries, StaffOrderQueries, UserQueries
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import MEMORY_DATABASE_URL, AppEnv, Settings
@@ -119,6 +121,7 @@ class Backend:
     catalog: CatalogQueries
     users: UserQueries
     version: CatalogueVersion
+    staff_orders: StaffOrderQueries | None = None
 
 
 @pytest.fixture
@@ -131,7 +134,11 @@ async def backend(database_url: str) -> AsyncIterator[Backend]:
             return MemoryUnitOfWork(store)
 
         yield Backend(
-            memory, MemoryCatalogQueries(store), MemoryUserQueries(store), MemoryCatalogueVersion(store)
+            memory,
+            MemoryCatalogQueries(store),
+            MemoryUserQueries(store),
+            MemoryCatalogueVersion(store),
+            MemoryStaffOrderQueries(store),
         )
         return
     engine = create_engine(database_url, pool_size=5)
@@ -141,7 +148,9 @@ async def backend(database_url: str) -> AsyncIterator[Backend]:
 
     version = sql_catalogue_version(engine)
     try:
-        yield Backend(sql, SqlCatalogQueries(engine), SqlUserQueries(engine), version)
+        yield Backend(
+            sql, SqlCatalogQueries(engine), SqlUserQueries(engine), version, SqlStaffOrderQueries(engine)
+        )
     finally:
         await version.close()
         await engine.dispose()

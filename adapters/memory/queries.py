@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from adapters.memory.store import MemoryStore
-from application.queries import Page, PageRequest, ProductFilters, ProductSort, SearchTerms
+from application.queries import EmailPart, Page, PageRequest, ProductFilters, ProductSort, SearchTerms
 from domain.catalog import Product, Series
 from domain.identity import User
 from domain.ordering import Order, OrderStatus
@@ -97,9 +97,13 @@ class MemoryUserQueries:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
 
-    async def list_users(self, page: PageRequest, *, is_active: bool | None = None) -> Page[User]:
+    async def list_users(
+        self, page: PageRequest, *, is_active: bool | None = None, email: EmailPart | None = None
+    ) -> Page[User]:
         chosen = (
-            u for u in self._store.committed.users.values() if is_active is None or u.is_active is is_active
+            u
+            for u in self._store.committed.users.values()
+            if (is_active is None or u.is_active is is_active) and (email is None or email.matches(u.email))
         )
         return _page(sorted(chosen, key=lambda u: u.id or 0), page)
 

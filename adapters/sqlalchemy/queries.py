@@ -26,7 +26,7 @@ from adapters.sqlalchemy.rows import (
 from adapters.sqlalchemy.search import find_near_words, search_connection, search_page
 from adapters.sqlalchemy.tables import orders, products, users
 from application.errors import StoreUnavailable
-from application.queries import Page, PageRequest, ProductFilters, ProductSort, SearchTerms
+from application.queries import EmailPart, Page, PageRequest, ProductFilters, ProductSort, SearchTerms
 from domain.catalog import Product, Series
 from domain.identity import User
 from domain.ordering import Order, OrderStatus
@@ -189,8 +189,14 @@ class SqlUserQueries:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def list_users(self, page: PageRequest, *, is_active: bool | None = None) -> Page[User]:
-        conditions = [] if is_active is None else [users.c.is_active.is_(is_active)]
+    async def list_users(
+        self, page: PageRequest, *, is_active: bool | None = None, email: EmailPart | None = None
+    ) -> Page[User]:
+        conditions: list[ColumnElement[bool]] = []
+        if is_active is not None:
+            conditions.append(users.c.is_active.is_(is_active))
+        if email is not None:
+            conditions.append(_contains(users.c.email, email.text))
         async with read_connection(self._engine) as conn:
             rows = await conn.execute(
                 select(users).where(*conditions).order_by(users.c.id).limit(page.limit).offset(page.offset)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.tables import order_items
 from domain.catalog import Product, Series
+from domain.fulfilment import Fulfilment, FulfilmentStatus
 from domain.identity import RefreshToken, Role, User
 from domain.ordering import Order, OrderItem, OrderStatus
 from domain.shipping import Address
@@ -103,6 +104,18 @@ def order_from_rows(row: Row[Any], items: Iterable[Row[Any]]) -> Order:
             )
             for item in items
         ),
+        fulfilment=fulfilment_from_columns(row._mapping),
+    )
+
+
+def fulfilment_from_columns(columns: Columns) -> Fulfilment:
+    """An order's fulfilment columns, by name (a row's mapping or an asyncpg record)."""
+    return Fulfilment(
+        status=FulfilmentStatus(columns["fulfilment_status"]),
+        carrier=columns["carrier"],
+        tracking_number=columns["tracking_number"],
+        shipped_at=columns["shipped_at"],
+        delivered_at=columns["delivered_at"],
     )
 
 

@@ -218,6 +218,12 @@ cart_items = Table(
     Index(None, "product_id"),
 )
 
+FULFILMENT_FACTS = (
+    "fulfilment_status = 'UNFULFILLED' OR (status = 'PAID' AND carrier IS NOT NULL "
+    "AND tracking_number IS NOT NULL AND shipped_at IS NOT NULL)"
+)
+"""Only a PAID order is shipped, and a shipped one names its carrier, tracking number and time."""
+
 orders = Table(
     "orders",
     metadata,
@@ -240,6 +246,16 @@ orders = Table(
     Column("shipping_address", Text(), nullable=True),
     Column("shipping_cents", Integer(), nullable=False, server_default="0"),
     CheckConstraint("shipping_cents >= 0", name="shipping_not_negative"),
+    # Fulfilment (domain.fulfilment), apart from the payment's status. Orders from before it read
+    # as UNFULFILLED.
+    Column("fulfilment_status", String(16), nullable=False, server_default="UNFULFILLED"),
+    Column("carrier", String(100), nullable=True),
+    Column("tracking_number", String(100), nullable=True),
+    Column("shipped_at", UtcDateTime(), nullable=True),
+    Column("delivered_at", UtcDateTime(), nullable=True),
+    CheckConstraint("fulfilment_status IN ('UNFULFILLED', 'SHIPPED', 'DELIVERED')", name="fulfilment_status"),
+    CheckConstraint(FULFILMENT_FACTS, name="fulfilment_facts"),
+    Index(None, "fulfilment_status", "created_at", "id"),
 )
 
 order_items = Table(

@@ -8,25 +8,31 @@ from litestar import Controller, Router, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from application.catalog import ChangeStock, CreateProduct, NewProduct, ProductChanges, UpdateProduct
+from application.errors import NotFound
+from application.fulfilment import DeliverOrder, ShipOrder
 from application.queries import (
     DEFAULT_PAGE_SIZE,
     CatalogQueries,
-    OrderQueries,
+    EmailPart,
+    OrderFilters,
     PageRequest,
     ProductFilters,
     ProductSort,
+    StaffOrderQueries,
     UserQueries,
 )
 from application.staff_accounts import ChangeUserAccess
 from domain.identity import Role
-from entrypoints.http.bodies import StrictBody
+from entrypoints.http.bodies import OptionalStrictBody, StrictBody
 from entrypoints.http.dependencies import Inject
-from entrypoints.http.openapi import BEARER
+from entrypoints.http.openapi import BEARER, OptionalBodyOperation
 from entrypoints.http.parameters import (
     MAX_ID,
     Author,
     Cents,
+    EmailFilter,
     Flag,
+    FulfilmentStatusFilter,
     Id,
     Limit,
     Offset,
@@ -44,8 +50,10 @@ from entrypoints.http.schemas.catalog import (
     StockChangeRequest,
     UpdateProductRequest,
 )
+from entrypoints.http.schemas.fulfilment import DeliverOrderRequest, ShipOrderRequest
 from entrypoints.http.schemas.identity import UserResponse
-from entrypoints.http.schemas.shopping import OrderPage
+from entrypoints.http.schemas.shopping import OrderResponse
+from entrypoints.http.schemas.staff_orders import AdminOrderPage, AdminOrderResponse
 from entrypoints.http.security import Caller, admin_only
 
 GUARDED = (401, 403)
@@ -133,15 +141,62 @@ class AdminOrderController(Controller):
     @get("/", responses=problems(400, *GUARDED))
     async def list_orders(
         self,
-        order_queries: Inject[OrderQueries],
+        *,
+        staff_order_queries: Inject[StaffOrderQueries],
         status: StatusFilter = None,
         user_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+        fulfilment_status: FulfilmentStatusFilter = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
-    ) -> OrderPage:
-        """Every order, newest first; filter by status or customer."""
+    ) -> AdminOrderPage:
+        """Every order, newest first, each with its customer's `user_email`; filter by payment
+        status, customer or fulfilment status."""
+        filters = OrderFilters(user_id=user_id, status=status, fulfilment_status=fulfilment_status)
         page = PageRequest(limit=limit, offset=offset)
-        return OrderPage.of(await order_queries.list_orders(page, user_id=user_id, status=status))
+        return AdminOrderPage.of(await staff_order_queries.list_customer_orders(filters, page))
+
+    @get("/{order_id:int}", operation_id="getCustomerOrder", responses=problems(400, *GUARDED, 404))
+    async def show(self, order_id: Id, staff_order_queries: Inject[StaffOrderQueries]) -> AdminOrderResponse:
+        """Any customer's order, with their `user_email`."""
+        found = await staff_order_queries.get_customer_order(order_id)
+        if found is None:
+            raise NotFound("order", order_id)
+        return AdminOrderResponse.of_customer_order(found)
+
+    @post(
+        "/{order_id:int}/ship",
+        status_code=200,
+        operation_id="shipOrder",
+        dto=StrictBody[ShipOrderRequest],
+        responses=problems(400, *GUARDED, 404, 409),
+    )
+    async def ship(
+        self, order_id: Id, data: JSONBody[ShipOrderRequest], ship_order: Inject[ShipOrder]
+    ) -> OrderResponse:
+        """Hand a PAID order's parcel to a carrier: fulfilment becomes SHIPPED, with the carrier,
+        the tracking number and `shipped_at`. The payment `status` stays PAID. An order that is not
+        PAID, was refunded in full or is already shipped → 409 `order_not_shippable`, nothing
+        changed; of two staff shipping one order at once, one succeeds and the other gets that 409."""
+        return OrderResponse.of(await ship_order(order_id, data.carrier, data.tracking_number))
+
+    @post(
+        "/{order_id:int}/deliver",
+        status_code=200,
+        operation_id="deliverOrder",
+        dto=OptionalStrictBody[DeliverOrderRequest],
+        operation_class=OptionalBodyOperation,
+        responses=problems(400, *GUARDED, 404, 409),
+    )
+    async def deliver(
+        self,
+        order_id: Id,
+        deliver_order: Inject[DeliverOrder],
+        data: JSONBody[DeliverOrderRequest | None] = None,
+    ) -> OrderResponse:
+        """Record that the carrier delivered a SHIPPED order: fulfilment becomes DELIVERED, with
+        `delivered_at`. Takes no body (an empty object is accepted). An order that is not SHIPPED
+        → 409 `order_not_shippable`, nothing changed."""
+        return OrderResponse.of(await deliver_order(order_id))
 
 
 class AdminUserController(Controller):
@@ -154,10 +209,13 @@ class AdminUserController(Controller):
         is_active: Flag = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
+        email: EmailFilter = None,
     ) -> UserPage:
-        """Accounts by id."""
+        """Accounts by id; `email` keeps those whose email holds it (any case; `%` and `_` are
+        literal characters)."""
         page = PageRequest(limit=limit, offset=offset)
-        return UserPage.of(await user_queries.list_users(page, is_active=is_active))
+        part = None if email is None else EmailPart(email)
+        return UserPage.of(await user_queries.list_users(page, is_active=is_active, email=part))
 
     @patch("/{user_id:int}", responses=problems(400, *GUARDED, 404, 409), dto=StrictBody[UpdateUserRequest])
     async def update(

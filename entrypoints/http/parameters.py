@@ -12,6 +12,8 @@ from litestar.params import PathParameter, QueryParameter
 
 from application.queries import MAX_PAGE_SIZE, ProductSort
 from domain.catalog import AUTHOR_MAX_LENGTH, Series
+from domain.fulfilment import FulfilmentStatus
+from domain.identity import EMAIL_MAX_LENGTH
 from domain.ordering import OrderStatus
 from domain.values import MAX_INT32
 
@@ -31,4 +33,13 @@ Offset = Annotated[int, QueryParameter(ge=0, le=MAX_INT32)]
 Author = Annotated[
     str | None,
     QueryParameter(max_length=AUTHOR_MAX_LENGTH, description="Case-insensitive part of the author's name."),
+]
+FulfilmentStatusFilter = Annotated[FulfilmentStatus | None, QueryParameter()]
+EmailFilter = Annotated[
+    str | None,
+    QueryParameter(
+        min_length=1,
+        max_length=EMAIL_MAX_LENGTH,
+        description="Case-insensitive part of the email; `%` and `_` are literal characters.",
+    ),
 ]

@@ -45,6 +45,7 @@ from domain.errors import (
     InvalidTransition,
     InvalidValue,
     NotInCart,
+    OrderNotShippable,
     ProductUnavailable,
     QuantityAboveLimit,
     SelfLockout,
@@ -115,6 +116,7 @@ _TITLES = {
     "internal_error": "Internal server error",
     "shipping_address_required": "Shipping address required",
     "country_not_served": "Country not served",
+    "order_not_shippable": "Order not shippable",
 }
 
 CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
@@ -146,6 +148,7 @@ CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     PasswordHashingBusy: (503, "service_unavailable"),
     ShippingAddressRequired: (409, "shipping_address_required"),
     CountryNotServed: (409, "country_not_served"),
+    OrderNotShippable: (409, "order_not_shippable"),
 }
 
 _HTTP_CODES = {

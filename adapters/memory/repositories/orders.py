@@ -53,3 +53,9 @@ class MemoryOrderRepository:
             refunded_cents=order.refunded_cents,
             updated_at=order.updated_at,
         )
+
+    async def update_fulfilment(self, order: Order) -> None:
+        if order.id is None or order.id not in self._orders:
+            raise LookupError(f"order {order.id} is not stored")
+        stored = self._orders[order.id]
+        self._orders[order.id] = replace(stored, fulfilment=order.fulfilment, updated_at=order.updated_at)

@@ -12,6 +12,7 @@ from adapters.sqlalchemy.driver import utc
 from adapters.sqlalchemy.in_transaction import DriverInTransaction
 from adapters.sqlalchemy.rows import address_from_text, address_to_text, load_orders
 from adapters.sqlalchemy.tables import order_items, orders
+from domain.fulfilment import Fulfilment, FulfilmentStatus
 from domain.ordering import Order, OrderItem, OrderStatus
 
 _ADD = (
@@ -28,7 +29,8 @@ _ADD = (
 _WITH_LINES = (
     "SELECT o.id, o.user_id, o.status, o.currency, o.payment_intent_id, o.refunded_cents, "
     "o.created_at, o.updated_at, i.product_id, i.title_snapshot, i.price_snapshot, i.quantity, "
-    "o.shipping_address, o.shipping_cents "
+    "o.shipping_address, o.shipping_cents, "
+    "o.fulfilment_status, o.carrier, o.tracking_number, o.shipped_at, o.delivered_at "
     "FROM orders o LEFT JOIN order_items i ON i.order_id = o.id WHERE o.id = $1 ORDER BY i.id"
 )
 _LOCKED_WITH_LINES = _WITH_LINES + " FOR UPDATE OF o"
@@ -57,6 +59,13 @@ def _order_from_records(records: list[Any]) -> Order:
             OrderItem(product_id=r[8], title_snapshot=r[9], price_snapshot=r[10], quantity=r[11])
             for r in records
             if r[9] is not None
+        ),
+        fulfilment=Fulfilment(
+            status=FulfilmentStatus(first[14]),
+            carrier=first[15],
+            tracking_number=first[16],
+            shipped_at=None if first[17] is None else utc(first[17]),
+            delivered_at=None if first[18] is None else utc(first[18]),
         ),
     )
 
@@ -178,6 +187,21 @@ class SqlOrderRepository:
                 status=order.status.value,
                 payment_intent_id=order.payment_intent_id,
                 refunded_cents=order.refunded_cents,
+                updated_at=order.updated_at,
+            )
+        )
+
+    async def update_fulfilment(self, order: Order) -> None:
+        fulfilment = order.fulfilment
+        await self._conn.execute(
+            update(orders)
+            .where(orders.c.id == order.id)
+            .values(
+                fulfilment_status=fulfilment.status.value,
+                carrier=fulfilment.carrier,
+                tracking_number=fulfilment.tracking_number,
+                shipped_at=fulfilment.shipped_at,
+                delivered_at=fulfilment.delivered_at,
                 updated_at=order.updated_at,
             )
         )

@@ -13,6 +13,7 @@ from domain.ordering import Order, OrderStatus
 from domain.shipping import CITY_MAX, LINE_MAX, NAME_MAX, PHONE_MAX, POSTAL_CODE_MAX, Address
 from domain.values import MAX_INT32
 from entrypoints.http.parameters import MAX_ID
+from entrypoints.http.schemas.fulfilment import FulfilmentResponse
 
 ProductId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=MAX_INT32)]
@@ -175,6 +176,7 @@ class OrderResponse(msgspec.Struct, kw_only=True):
     shipping_cents: Annotated[
         int, msgspec.Meta(ge=0, description="Shipping as charged at checkout; part of total_amount_cents.")
     ] = 0
+    fulfilment: FulfilmentResponse
 
     @classmethod
     def of(cls, order: Order, client_secret: str | None = None) -> OrderResponse:
@@ -200,6 +202,7 @@ class OrderResponse(msgspec.Struct, kw_only=True):
             refunded_cents=order.refunded_cents,
             shipping_address=AddressResponse.of(order.shipping_address),
             shipping_cents=order.shipping_cents,
+            fulfilment=FulfilmentResponse.of(order.fulfilment),
         )
 
 
