@@ -33,6 +33,8 @@ from application.errors import (
     PasswordHashingBusy,
     PaymentDeclined,
     PaymentUnavailable,
+    RefundNotMade,
+    RefundRefused,
     RefundUnavailable,
     StoreUnavailable,
     TooManyAttempts,
@@ -51,6 +53,7 @@ from domain.errors import (
     SessionEnded,
     TooManyPendingOrders,
 )
+from domain.refunds import OrderNotRefundable, RefundExceedsPayment
 from entrypoints.http.field_errors import (
     BODY,
     IS_NOT_VALID,
@@ -87,6 +90,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     code: str
     errors: list[FieldError] | None = None
     order_id: int | None = None
+    refund_id: int | None = None
 
 
 _TITLES = {
@@ -112,6 +116,8 @@ _TITLES = {
     "payment_unavailable": "Payment unavailable",
     "service_unavailable": "Service unavailable",
     "internal_error": "Internal server error",
+    "order_not_refundable": "Order not refundable",
+    "refund_exceeds_payment": "Refund exceeds payment",
 }
 
 CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
@@ -141,6 +147,10 @@ CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     PaymentUnavailable: (503, "payment_unavailable"),
     RefundUnavailable: (503, "payment_unavailable"),
     PasswordHashingBusy: (503, "service_unavailable"),
+    OrderNotRefundable: (409, "order_not_refundable"),
+    RefundExceedsPayment: (409, "refund_exceeds_payment"),
+    RefundNotMade: (503, "payment_unavailable"),
+    RefundRefused: (402, "payment_declined"),
 }
 
 _HTTP_CODES = {

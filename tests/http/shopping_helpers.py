@@ -30,6 +30,7 @@ ORDER_KEYS = {
     "items",
     "payment_client_secret",
     "refunded_cents",
+    "refunds",
 }
 ORDER_ITEM_KEYS = {"product_id", "title_snapshot", "price_snapshot", "quantity"}
 EMPTY_CART: Json = {"items": [], "total_cents": 0, "updated_at": None}

@@ -12,6 +12,7 @@ from application.queries import Page
 from domain.ordering import Order, OrderStatus
 from domain.values import MAX_INT32
 from entrypoints.http.parameters import MAX_ID
+from entrypoints.http.schemas.refunds import RefundResponse
 
 ProductId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=MAX_INT32)]
@@ -98,6 +99,10 @@ class OrderResponse(msgspec.Struct, kw_only=True):
             "succeeds after the order FAILED (expired, cancelled, declined) is refunded in full.",
         ),
     ]
+    refunds: Annotated[
+        list[RefundResponse],
+        msgspec.Meta(description="Every refund asked for or made outside the shop, oldest first."),
+    ]
 
     @classmethod
     def of(cls, order: Order, client_secret: str | None = None) -> OrderResponse:
@@ -121,6 +126,7 @@ class OrderResponse(msgspec.Struct, kw_only=True):
             ],
             payment_client_secret=client_secret,
             refunded_cents=order.refunded_cents,
+            refunds=[RefundResponse.of(refund) for refund in order.refunds],
         )
 
 
