@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -39,7 +40,7 @@ def _paid_order() -> Order:
 
 @given(st.lists(st.one_of(ask, settle, outside), max_size=25))
 def test_refunds_never_exceed_the_total_nor_restock_more_than_was_sold(
-    steps: list[tuple[object, ...]],
+    steps: list[tuple[Any, ...]],
 ) -> None:
     order = _paid_order()
     next_id = 1
