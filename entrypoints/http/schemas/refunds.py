@@ -35,7 +35,9 @@ class RefundOrderRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
         ]
         | msgspec.UnsetType
     ) = msgspec.UNSET
-    reason: Annotated[str, msgspec.Meta(max_length=REASON_MAX_LENGTH)] | msgspec.UnsetType = msgspec.UNSET
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=REASON_MAX_LENGTH)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
     restock: (
         Annotated[
             list[RestockLineBody],
