@@ -115,3 +115,35 @@ class RefundUnavailable(ApplicationError):
         )
         self.order_id = order_id
         self.problem_extra = {"order_id": order_id}
+
+
+class RefundNotMade(ApplicationError):
+    """Staff asked for a refund the provider could not make now: unreachable or refusing for now
+    (the refund is FAILED, nothing was given back), or no clear answer (it stays PENDING, holding
+    its amount; the same Idempotency-Key again, or the provider's refund event, settles it)."""
+
+    def __init__(self, order_id: int, refund_id: int, *, pending: bool) -> None:
+        super().__init__(
+            f"the payment provider gave no clear answer for refund {refund_id} of order {order_id}: it "
+            "stays PENDING until the provider tells; send the same Idempotency-Key again to ask"
+            if pending
+            else f"the payment provider could not make refund {refund_id} of order {order_id}; nothing "
+            "was refunded; try again later"
+        )
+        self.order_id = order_id
+        self.refund_id = refund_id
+        self.problem_extra = {"order_id": order_id, "refund_id": refund_id}
+
+
+class RefundRefused(ApplicationError):
+    """The provider refused the refund (e.g. the payment was already refunded in its dashboard):
+    the refund is FAILED, nothing was given back."""
+
+    def __init__(self, order_id: int, refund_id: int, reason: str | None = None) -> None:
+        super().__init__(
+            f"the payment provider refused refund {refund_id} of order {order_id}"
+            + (f": {reason}" if reason else "")
+        )
+        self.order_id = order_id
+        self.refund_id = refund_id
+        self.problem_extra = {"order_id": order_id, "refund_id": refund_id}

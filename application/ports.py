@@ -18,6 +18,7 @@ from domain.cart import Cart
 from domain.catalog import Product, Series
 from domain.identity import RefreshToken, Role, User
 from domain.ordering import Order
+from domain.refunds import Refund
 
 
 class Clock(Protocol):
@@ -201,6 +202,21 @@ class PaymentEventLog(Protocol):
         ...
 
 
+class RefundRepository(Protocol):
+    """An order's refunds are loaded with it (Order.refunds, oldest first) by the order repository
+    and the order queries; they are written here, under the order's lock."""
+
+    async def add(self, refund: Refund) -> Refund:
+        """Store a new refund and return it with its id. A provider refund id is stored once (a
+        unique constraint backs Order.record_refund_made_outside), as is an idempotency key per
+        order and person."""
+        ...
+
+    async def update(self, refund: Refund) -> None:
+        """Write status, provider refund id and updated_at back."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. `async with uow:` opens it; `await uow.commit()` makes its writes durable;
     leaving the block without committing rolls every write back."""
@@ -219,6 +235,8 @@ class UnitOfWork(Protocol):
     def idempotency_keys(self) -> IdempotencyKeyRepository: ...
     @property
     def payment_events(self) -> PaymentEventLog: ...
+    @property
+    def refunds(self) -> RefundRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -408,6 +426,8 @@ class RefundRequest:
     payment, the refund's own id for a refund staff asked for), so that a retry refunds once."""
     order_id: int | None = None
     """Sent as the refund's metadata order_id, so the provider's refund events find the order."""
+    refund_id: int | None = None
+    """The shop's own refund id, sent as metadata refund_id, so its events are known as the shop's."""
 
 
 class RefundOutcome(StrEnum):
@@ -437,6 +457,26 @@ class PaymentEventKind(StrEnum):
     SUCCEEDED = "payment_intent.succeeded"
     FAILED = "payment_intent.payment_failed"
     OTHER = "other"
+    CHARGE_REFUNDED = "charge.refunded"
+    """Money of a payment was given back: the event carries the charge's refunds."""
+    REFUND_UPDATED = "refund.updated"
+    """A refund changed state: the event carries that refund."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRefund:
+    """A refund as the provider tells it in an event."""
+
+    refund_id: str
+    amount_cents: int
+    outcome: RefundOutcome
+    """SUCCEEDED, PENDING (accepted, on its way), REFUSED (failed or canceled) or UNKNOWN."""
+    payment_intent_id: str | None = None
+    order_id: int | None = None
+    """metadata.order_id, when present and a whole number."""
+    shop_refund_id: int | None = None
+    """metadata.refund_id: set on the refunds the shop itself asked for."""
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,6 +492,8 @@ class PaymentEvent:
     """What the payment intent received (or, failing that, its amount), in cents; None if absent."""
     currency: str | None = None
     """The payment intent's currency, lower case; None if absent."""
+    refunds: tuple[ProviderRefund, ...] = ()
+    """For CHARGE_REFUNDED, the charge's refunds; for REFUND_UPDATED, the refund."""
 
 
 @runtime_checkable

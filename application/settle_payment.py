@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from application.errors import RefundUnavailable
@@ -22,9 +23,12 @@ from application.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from application.provider_refunds import record_provider_refunds
 from domain.ordering import Order, PaymentOutcome, Settled
 
 logger = logging.getLogger("bookshop.payments")
+
+_REFUND_EVENTS = frozenset({PaymentEventKind.CHARGE_REFUNDED, PaymentEventKind.REFUND_UPDATED})
 
 _REFUND_DONE = frozenset({RefundOutcome.SUCCEEDED, RefundOutcome.PENDING, RefundOutcome.ALREADY_REFUNDED})
 """The provider took the refund (a PENDING one is on its way) or had nothing left to give back."""
@@ -43,6 +47,14 @@ class Settlement(StrEnum):
     """PAID and FAILED are final: a late or contradicting event changes nothing."""
     IGNORED = "ignored"
     UNKNOWN_ORDER = "unknown_order"
+    REFUND_RECORDED = "refund_recorded"
+    """A refund event changed an order: a refund made outside the shop recorded, or one of the
+    shop's own settled (application.provider_refunds)."""
+    REFUND_KNOWN = "refund_known"
+    """A refund event that changes nothing: the refund is known as it is, or names no order."""
+
+
+LATE_PAYMENT_REASON = "payment received after the order had failed"
 
 
 def late_payment_refund_key(payment_intent_id: str) -> str:
@@ -68,10 +80,13 @@ class SettlePayment:
       and the stock back.
     - Only a PENDING order moves; PAID and FAILED are final, whatever order events arrive in.
     - A payment that succeeds for a FAILED order is refunded in full through the provider, then
-      recorded on the order (`refunded_cents`) together with the event id. The refund's idempotency
+      recorded on the order (`refunded_cents`, and a SUCCEEDED refund in `refunds`) together with
+      the event id. The refund's idempotency
       key is derived from the payment intent, so a redelivery never refunds twice. If the refund
       cannot be made now, RefundUnavailable: the event is not recorded, the provider delivers it
       again, and the refund is retried.
+    - charge.refunded and refund.updated record refunds made outside the shop, and settle the
+      shop's own that were left PENDING, once each (application.provider_refunds).
     - The order is found by the intent's metadata.order_id, else by the payment intent id; an
       event naming an order paid through another intent is ignored.
     """
@@ -93,7 +108,11 @@ class SettlePayment:
         async with self._uow() as uow:
             if not await uow.payment_events.record(event.event_id, now):
                 return Settlement.DUPLICATE
-            settled = await self._apply(uow, event)
+            settled = (
+                await _record_refunds(uow, event, now)
+                if event.kind in _REFUND_EVENTS
+                else await self._apply(uow, event)
+            )
             if isinstance(settled, _RefundDue):
                 return settled  # rolled back: the event is recorded only once the refund is made
             await uow.commit()
@@ -165,11 +184,22 @@ class SettlePayment:
             if order is None:
                 raise LookupError(f"order {due.order_id} vanished")
             order.link_payment(request.payment_intent_id)
-            if order.refundable_cents:
-                order.record_refund(min(request.amount_cents, order.refundable_cents), now)
+            refund = order.record_refund_made_outside(
+                amount_cents=request.amount_cents,
+                now=now,
+                provider_refund_id=result.refund_id,
+                reason=LATE_PAYMENT_REASON,
+            )
+            if refund is not None:
+                await uow.refunds.add(refund)
             await uow.orders.update_status(order)
             await uow.commit()
         return Settlement.REFUNDED
+
+
+async def _record_refunds(uow: UnitOfWork, event: PaymentEvent, now: datetime) -> Settlement:
+    changed = await record_provider_refunds(uow, event, now)
+    return Settlement.REFUND_RECORDED if changed else Settlement.REFUND_KNOWN
 
 
 async def _find_order(uow: UnitOfWork, event: PaymentEvent) -> Order | None:

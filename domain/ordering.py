@@ -11,6 +11,16 @@ from domain.cart import Cart
 from domain.catalog import Product
 from domain.errors import CartEmpty, InvalidTransition, InvalidValue, OrderNotShippable, ProductUnavailable
 from domain.fulfilment import NOT_SHIPPED, Fulfilment, Shipment
+from domain.refunds import (
+    OrderNotRefundable,
+    Refund,
+    RefundExceedsPayment,
+    RefundStatus,
+    RestockLine,
+    check_restock,
+    merged,
+    restockable,
+)
 from domain.shipping import Address, ShippingAddressRequired, ShippingRates
 from domain.values import require_count, require_text, require_utc
 
@@ -90,6 +100,8 @@ class Order:
     """What shipping cost at checkout; 0 for orders placed before shipping."""
     fulfilment: Fulfilment = NOT_SHIPPED
     """Where its parcel is (domain.fulfilment); UNFULFILLED until it ships."""
+    refunds: tuple[Refund, ...] = ()
+    """Every refund asked for or recorded on the order, oldest first (domain.refunds)."""
 
     def __post_init__(self) -> None:
         if not self.items:
@@ -244,3 +256,120 @@ class Order:
         recorded even when the order was refunded while on its way."""
         self.fulfilment = self.fulfilment.delivered(self.id, now)
         self.updated_at = now
+    # --- refunds (domain.refunds) -----------------------------------------------------------------
+
+    @property
+    def refund_held_cents(self) -> int:
+        """What PENDING refunds hold: asked for, not yet answered by the provider."""
+        return sum(r.amount_cents for r in self.refunds if r.status is RefundStatus.PENDING)
+
+    @property
+    def refund_left_cents(self) -> int:
+        """What staff may still ask to give back: the total, less what was refunded and what
+        PENDING refunds hold."""
+        return max(self.refundable_cents - self.refund_held_cents, 0)
+
+    def refund_asked_with(self, requested_by: int | None, idempotency_key: str | None) -> Refund | None:
+        """The refund this person asked for with this Idempotency-Key before, if any."""
+        return next((r for r in self.refunds if r.is_asked_again(requested_by, idempotency_key)), None)
+
+    def refund_made_as(self, provider_refund_id: str) -> Refund | None:
+        return next((r for r in self.refunds if r.provider_refund_id == provider_refund_id), None)
+
+    def ask_refund(
+        self,
+        *,
+        amount_cents: int | None,
+        now: datetime,
+        reason: str | None = None,
+        restock: tuple[RestockLine, ...] = (),
+        requested_by: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Refund:
+        """THE rule of refunds staff ask for: only a PAID order; never more than is left
+        (`refund_left_cents`, which counts PENDING refunds, so refunds asked at once never add up
+        to more than was paid); by default all that is left; units back on the shelf at most as
+        many as the order holds of each product, counting earlier refunds' restocks. The refund is
+        PENDING, holding its amount, until `settle_refund`."""
+        if self.id is None:
+            raise ValueError("an unsaved order cannot be refunded")
+        if self.status is not OrderStatus.PAID:
+            raise OrderNotRefundable(self.id, self.status.value)
+        left = self.refund_left_cents
+        if amount_cents is not None and (isinstance(amount_cents, bool) or amount_cents < 1):
+            raise InvalidValue("amount_cents", "must be at least 1")
+        amount = left if amount_cents is None else amount_cents
+        if left == 0 or amount > left:
+            raise RefundExceedsPayment(amount_cents, left)
+        lines = merged(restock)
+        check_restock(lines, restockable(self._units_by_product(), self.refunds))
+        refund = Refund(
+            order_id=self.id,
+            amount_cents=amount,
+            created_at=now,
+            reason=reason,
+            restocked=lines,
+            requested_by=requested_by,
+            idempotency_key=idempotency_key,
+            updated_at=now,
+        )
+        self.refunds = (*self.refunds, refund)
+        return refund
+
+    def settle_refund(
+        self, refund_id: int, status: RefundStatus, now: datetime, provider_refund_id: str | None = None
+    ) -> Refund | None:
+        """The provider's answer about one of the order's PENDING refunds: SUCCEEDED adds its amount
+        to `refunded_cents` (the caller then puts its units back on the shelf), FAILED frees what
+        it held. Only a PENDING refund moves: the refund as it is now, or None when the answer
+        changes nothing (told before, or PENDING again)."""
+        index, refund = next((n, r) for n, r in enumerate(self.refunds) if r.id == refund_id)
+        if refund.status is not RefundStatus.PENDING or status is RefundStatus.PENDING:
+            return None
+        if status is RefundStatus.SUCCEEDED:
+            self.refunded_cents += min(refund.amount_cents, self.refundable_cents)
+        settled = refund.settled(status, now, provider_refund_id)
+        self.refunds = (*self.refunds[:index], settled, *self.refunds[index + 1 :])
+        self.updated_at = now
+        return settled
+
+    def record_refund_made_outside(
+        self,
+        *,
+        amount_cents: int,
+        now: datetime,
+        provider_refund_id: str | None = None,
+        reason: str | None = None,
+    ) -> Refund | None:
+        """The provider gave money back without staff asking through the shop (its dashboard, or
+        the shop's automatic refund of a late payment): recorded SUCCEEDED, once per provider
+        refund id, and never beyond what is left of the total. None when there is nothing to
+        record (known already, or nothing left). A PENDING order was paid nothing."""
+        if self.id is None:
+            raise ValueError("an unsaved order cannot be refunded")
+        if self.status is OrderStatus.PENDING:
+            raise InvalidTransition(self.status.value, "refunded")
+        if provider_refund_id is not None and self.refund_made_as(provider_refund_id) is not None:
+            return None
+        amount = min(amount_cents, self.refundable_cents)
+        if amount < 1:
+            return None
+        self.record_refund(amount, now)
+        refund = Refund(
+            order_id=self.id,
+            amount_cents=amount,
+            created_at=now,
+            status=RefundStatus.SUCCEEDED,
+            reason=reason,
+            provider_refund_id=provider_refund_id,
+            updated_at=now,
+        )
+        self.refunds = (*self.refunds, refund)
+        return refund
+
+    def _units_by_product(self) -> dict[int, int]:
+        units: dict[int, int] = {}
+        for item in self.items:
+            if item.product_id is not None:
+                units[item.product_id] = units.get(item.product_id, 0) + item.quantity
+        return units

@@ -55,6 +55,7 @@ from application.own_account import (
 from application.ports import CacheProbe, CatalogueVersion, DatabaseProbe, PaymentProvider, WebhookVerifier
 from application.queries import CatalogQueries, OrderQueries, ShopWindow, StaffOrderQueries, UserQueries
 from application.rate_limits import LimitAuthAttempts
+from application.refund_order import RefundOrder
 from application.settle_payment import SettlePayment
 from application.shop_window import StoredShopWindow
 from application.staff_accounts import ChangeUserAccess, CreateAdmin
@@ -307,6 +308,9 @@ class Container(containers.DeclarativeContainer):
     )
     settle_payment: Provides[SettlePayment] = providers.Singleton(
         SettlePayment, uow=unit_of_work.provider, provider=payment_provider, clock=clock
+    )
+    refund_order: Provides[RefundOrder] = providers.Singleton(
+        RefundOrder, uow=unit_of_work.provider, provider=payment_provider, clock=clock
     )
     expire_pending_orders: Provides[ExpirePendingOrders] = providers.Singleton(
         ExpirePendingOrders,

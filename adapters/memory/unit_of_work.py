@@ -9,6 +9,7 @@ from adapters.memory.repositories.orders import MemoryOrderRepository
 from adapters.memory.repositories.payment_events import MemoryPaymentEventLog
 from adapters.memory.repositories.products import MemoryProductRepository
 from adapters.memory.repositories.refresh_tokens import MemoryRefreshTokenRepository
+from adapters.memory.repositories.refunds import MemoryRefundRepository
 from adapters.memory.repositories.users import MemoryUserRepository
 from adapters.memory.store import MemoryStore, Tables
 
@@ -53,3 +54,4 @@ class MemoryUnitOfWork:
         self.orders = MemoryOrderRepository(work, self._store)
         self.idempotency_keys = MemoryIdempotencyKeyRepository(work)
         self.payment_events = MemoryPaymentEventLog(work)
+        self.refunds = MemoryRefundRepository(work, self._store)

@@ -170,6 +170,10 @@ class BuiltInTestPaymentProvider:
         """The charge behind a payment intent id (for tests and development tools)."""
         return self._by_id.get(payment_intent_id)
 
+    def charge_of_order(self, order_id: int) -> RecordedCharge | None:
+        """The first charge made for an order (for tests and development tools)."""
+        return next((c for c in self._by_id.values() if c.order_id == order_id), None)
+
     @property
     def charge_count(self) -> int:
         """How many distinct charges were made (replays of an idempotency key do not count)."""

@@ -149,8 +149,13 @@ class StripePaymentProvider:
             "payment_intent": request.payment_intent_id,
             "amount": request.amount_cents,
         }
-        if request.order_id is not None:
-            params["metadata"] = {"order_id": str(request.order_id)}
+        metadata = {
+            name: str(value)
+            for name, value in (("order_id", request.order_id), ("refund_id", request.refund_id))
+            if value is not None
+        }
+        if metadata:
+            params["metadata"] = metadata
         try:
             answer = await self._ask(
                 self._client.v1.refunds.create_async(

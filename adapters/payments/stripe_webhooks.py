@@ -17,8 +17,9 @@ from typing import Any
 
 import stripe
 
+from adapters.payments.stripe_answers import refund_result
 from application.errors import InvalidWebhook
-from application.ports import PaymentEvent, PaymentEventKind
+from application.ports import PaymentEvent, PaymentEventKind, ProviderRefund
 
 TOLERANCE_SECONDS = 300
 MAX_ORDER_ID = 2**53 - 1
@@ -28,6 +29,8 @@ _CANONICAL_POSITIVE_INT = re.compile(r"[1-9][0-9]{0,15}")
 _KINDS = {
     "payment_intent.succeeded": PaymentEventKind.SUCCEEDED,
     "payment_intent.payment_failed": PaymentEventKind.FAILED,
+    "charge.refunded": PaymentEventKind.CHARGE_REFUNDED,
+    "refund.updated": PaymentEventKind.REFUND_UPDATED,
 }
 
 
@@ -83,6 +86,8 @@ def _read_event(document: object) -> PaymentEvent:
     if event_type.startswith("payment_intent."):
         subject_id = subject.get("id")
         payment_intent_id = subject_id if isinstance(subject_id, str) and subject_id else None
+    elif event_type in {"charge.refunded", "refund.updated"}:
+        payment_intent_id = _text(subject.get("payment_intent"))
     metadata = subject.get("metadata")
     currency = subject.get("currency")
     return PaymentEvent(
@@ -92,7 +97,47 @@ def _read_event(document: object) -> PaymentEvent:
         order_id=_order_id(metadata.get("order_id") if isinstance(metadata, dict) else None),
         amount_cents=_cents(subject.get("amount_received", subject.get("amount"))),
         currency=currency.lower() if isinstance(currency, str) and currency else None,
+        refunds=_refunds(event_type, subject, payment_intent_id),
     )
+
+
+def _refunds(
+    event_type: str, subject: dict[str, Any], payment_intent_id: str | None
+) -> tuple[ProviderRefund, ...]:
+    """A charge.refunded event's charge lists its refunds (`refunds.data`); a refund.updated
+    event's object is the refund. A refund that cannot be read (no id, no amount) is left out."""
+    if event_type == "refund.updated":
+        listed: list[Any] = [subject]
+    elif event_type == "charge.refunded":
+        refunds = subject.get("refunds")
+        data = refunds.get("data") if isinstance(refunds, dict) else None
+        listed = data if isinstance(data, list) else []
+    else:
+        return ()
+    read = (_refund(item, payment_intent_id) for item in listed if isinstance(item, dict))
+    return tuple(refund for refund in read if refund is not None)
+
+
+def _refund(item: dict[str, Any], payment_intent_id: str | None) -> ProviderRefund | None:
+    refund_id = _text(item.get("id"))
+    amount = _cents(item.get("amount"))
+    if refund_id is None or not amount:
+        return None
+    metadata = item.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    return ProviderRefund(
+        refund_id=refund_id,
+        amount_cents=amount,
+        outcome=refund_result(item).outcome,
+        payment_intent_id=_text(item.get("payment_intent")) or payment_intent_id,
+        order_id=_order_id(metadata.get("order_id")),
+        shop_refund_id=_order_id(metadata.get("refund_id")),
+        reason=_text(item.get("reason")),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value[:500] if isinstance(value, str) and value else None
 
 
 def _cents(value: Any) -> int | None:

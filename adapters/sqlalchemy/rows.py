@@ -10,12 +10,13 @@ from typing import Any, Protocol
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.tables import order_items
+from adapters.sqlalchemy.tables import order_items, refunds
 from domain.catalog import Product, Series
 from domain.fulfilment import Fulfilment, FulfilmentStatus
 from domain.identity import RefreshToken, Role, User
 from domain.ordering import Order, OrderItem, OrderStatus
 from domain.shipping import Address
+from domain.refunds import Refund, RefundStatus, RestockLine
 
 
 class Columns(Protocol):
@@ -80,7 +81,8 @@ async def load_orders(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[O
         select(order_items).where(order_items.c.order_id.in_(list(lines))).order_by(order_items.c.id)
     ):
         lines[item.order_id].append(item)
-    return [order_from_rows(row, lines[row.id]) for row in rows]
+    loaded = [order_from_rows(row, lines[row.id]) for row in rows]
+    return await with_refunds(conn, loaded)
 
 
 def order_from_rows(row: Row[Any], items: Iterable[Row[Any]]) -> Order:
@@ -134,3 +136,42 @@ def address_from_text(text: str | None) -> Address | None:
         return None
     fields = json.loads(text)
     return Address(**{name: fields.get(name) for name in _ADDRESS_FIELDS})
+async def with_refunds(conn: AsyncConnection, orders: list[Order]) -> list[Order]:
+    """The orders with their refunds, oldest first, in one statement. A PENDING order was paid
+    nothing and has none: it is not asked for."""
+    paid = {order.id: order for order in orders if order.status is not OrderStatus.PENDING}
+    if paid:
+        found: dict[int, list[Refund]] = {order_id: [] for order_id in paid if order_id is not None}
+        for row in await conn.execute(
+            select(refunds).where(refunds.c.order_id.in_(list(found))).order_by(refunds.c.id)
+        ):
+            found[row.order_id].append(refund_from_columns(row._mapping))
+        for order_id, listed in found.items():
+            paid[order_id].refunds = tuple(listed)
+    return orders
+
+
+def refund_from_columns(columns: Columns) -> Refund:
+    """By column name, as user_from_columns (`restocked` may come as JSON text from the driver)."""
+    restocked = columns["restocked"]
+    if isinstance(restocked, str):
+        restocked = json.loads(restocked)
+    return Refund(
+        id=columns["id"],
+        order_id=columns["order_id"],
+        amount_cents=columns["amount_cents"],
+        reason=columns["reason"],
+        status=RefundStatus(columns["status"]),
+        restocked=tuple(
+            RestockLine(product_id=line["product_id"], quantity=line["quantity"]) for line in restocked
+        ),
+        idempotency_key=columns["idempotency_key"],
+        requested_by=columns["requested_by"],
+        provider_refund_id=columns["provider_refund_id"],
+        created_at=columns["created_at"],
+        updated_at=columns["updated_at"],
+    )
+
+
+def restocked_to_json(lines: Iterable[RestockLine]) -> list[dict[str, int]]:
+    return [{"product_id": line.product_id, "quantity": line.quantity} for line in lines]

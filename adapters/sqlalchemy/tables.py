@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -296,6 +297,28 @@ payment_events = Table(
     Column("event_id", String(255), primary_key=True),
     Column("received_at", UtcDateTime(), nullable=False),
 )
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=False),
+    Column("amount_cents", BigInteger(), nullable=False),
+    Column("reason", String(500), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("restocked", JSON(), nullable=False),
+    Column("idempotency_key", String(255), nullable=True),
+    Column("requested_by", Id, ForeignKey("users.id"), nullable=True),
+    Column("provider_refund_id", String(255), nullable=True),
+    _created_at(),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    CheckConstraint("amount_cents >= 1", name="amount_positive"),
+    CheckConstraint("status IN ('PENDING', 'SUCCEEDED', 'FAILED')", name="status"),
+    UniqueConstraint("order_id", "requested_by", "idempotency_key"),
+    Index(None, "provider_refund_id", unique=True),
+    Index(None, "requested_by"),
+)
+"""An order's refunds (domain.refunds), `restocked` as a JSON list of {product_id, quantity}."""
 
 catalogue_version = Sequence("catalogue_version", metadata=metadata, cache=1)
 """PostgreSQL only (SQLite keeps the catalogue version in its file header): see

@@ -15,6 +15,7 @@ from adapters.sqlalchemy.repositories.orders import SqlOrderRepository
 from adapters.sqlalchemy.repositories.payment_events import SqlPaymentEventLog
 from adapters.sqlalchemy.repositories.products import SqlProductRepository
 from adapters.sqlalchemy.repositories.refresh_tokens import SqlRefreshTokenRepository
+from adapters.sqlalchemy.repositories.refunds import SqlRefundRepository
 from adapters.sqlalchemy.repositories.users import SqlUserRepository
 from application.errors import StoreUnavailable
 
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
         self.orders = SqlOrderRepository(conn, lean)
         self.idempotency_keys = SqlIdempotencyKeyRepository(conn)
         self.payment_events = SqlPaymentEventLog(conn)
+        self.refunds = SqlRefundRepository(conn)
         return self
 
     async def __aexit__(

@@ -41,6 +41,7 @@ from entrypoints.http.parameters import (
     StatusFilter,
 )
 from entrypoints.http.problems import problems
+from entrypoints.http.refunds import AdminRefundController
 from entrypoints.http.schemas import given
 from entrypoints.http.schemas.accounts import UpdateUserRequest, UserPage
 from entrypoints.http.schemas.catalog import (
@@ -239,7 +240,7 @@ class AdminUserController(Controller):
 
 admin_router = Router(
     path="/admin",
-    route_handlers=[AdminProductController, AdminOrderController, AdminUserController],
+    route_handlers=[AdminProductController, AdminOrderController, AdminUserController, AdminRefundController],
     guards=[admin_only],
     security=BEARER,
     tags=["admin"],

@@ -33,6 +33,8 @@ from application.errors import (
     PasswordHashingBusy,
     PaymentDeclined,
     PaymentUnavailable,
+    RefundNotMade,
+    RefundRefused,
     RefundUnavailable,
     StoreUnavailable,
     TooManyAttempts,
@@ -53,6 +55,7 @@ from domain.errors import (
     TooManyPendingOrders,
 )
 from domain.shipping import CountryNotServed, ShippingAddressRequired
+from domain.refunds import OrderNotRefundable, RefundExceedsPayment
 from entrypoints.http.field_errors import (
     BODY,
     IS_NOT_VALID,
@@ -89,6 +92,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     code: str
     errors: list[FieldError] | None = None
     order_id: int | None = None
+    refund_id: int | None = None
 
 
 _TITLES = {
@@ -117,6 +121,8 @@ _TITLES = {
     "shipping_address_required": "Shipping address required",
     "country_not_served": "Country not served",
     "order_not_shippable": "Order not shippable",
+    "order_not_refundable": "Order not refundable",
+    "refund_exceeds_payment": "Refund exceeds payment",
 }
 
 CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
@@ -149,6 +155,10 @@ CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     ShippingAddressRequired: (409, "shipping_address_required"),
     CountryNotServed: (409, "country_not_served"),
     OrderNotShippable: (409, "order_not_shippable"),
+    OrderNotRefundable: (409, "order_not_refundable"),
+    RefundExceedsPayment: (409, "refund_exceeds_payment"),
+    RefundNotMade: (503, "payment_unavailable"),
+    RefundRefused: (402, "payment_declined"),
 }
 
 _HTTP_CODES = {

@@ -33,6 +33,7 @@ ORDER_KEYS = {
     "shipping_address",
     "shipping_cents",
     "fulfilment",
+    "refunds",
 }
 FULFILMENT_KEYS = {"status", "carrier", "tracking_number", "shipped_at", "delivered_at"}
 ORDER_ITEM_KEYS = {"product_id", "title_snapshot", "price_snapshot", "quantity"}

@@ -69,3 +69,55 @@ def payment_intent_event(
         },
     }
     return json.dumps(event).encode()
+
+
+def refund_object(
+    refund_id: str,
+    *,
+    amount: int,
+    payment_intent_id: str,
+    status: str = "succeeded",
+    metadata: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A Stripe Refund object as its events carry it."""
+    return {
+        "id": refund_id,
+        "object": "refund",
+        "amount": amount,
+        "currency": "usd",
+        "payment_intent": payment_intent_id,
+        "reason": "requested_by_customer",
+        "status": status,
+        "metadata": metadata or {},
+    }
+
+
+def refund_event(event_type: str, subject: dict[str, Any], event_id: str | None = None) -> bytes:
+    """`refund.updated` about a refund object, or `charge.refunded` about a charge (see
+    `refunded_charge`)."""
+    event = {
+        "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
+        "object": "event",
+        "api_version": "2025-01-27.acacia",
+        "created": int(time.time()),
+        "livemode": False,
+        "pending_webhooks": 1,
+        "type": event_type,
+        "data": {"object": subject},
+    }
+    return json.dumps(event).encode()
+
+
+def refunded_charge(payment_intent_id: str, amount: int, *refunds: dict[str, Any]) -> dict[str, Any]:
+    """A Charge object of a payment intent with its refunds listed (`refunds.data`)."""
+    return {
+        "id": f"ch_{uuid.uuid4().hex[:24]}",
+        "object": "charge",
+        "amount": amount,
+        "amount_refunded": sum(int(r["amount"]) for r in refunds),
+        "currency": "usd",
+        "payment_intent": payment_intent_id,
+        "refunded": sum(int(r["amount"]) for r in refunds) == amount,
+        "metadata": {},
+        "refunds": {"object": "list", "data": list(refunds), "has_more": False},
+    }

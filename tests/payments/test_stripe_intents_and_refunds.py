@@ -167,6 +167,25 @@ async def test_a_refund_is_sent_with_its_amount_intent_order_and_idempotency_key
     assert (sent.params["amount"], sent.params["metadata[order_id]"]) == ("1500", "7")
 
 
+async def test_a_refund_staff_asked_for_names_the_shops_refund_in_its_metadata(
+    provider: StripePaymentProvider, fake: FakeStripe
+) -> None:
+    intent = await _intent(provider, "pm_card_visa")
+    request = RefundRequest(
+        payment_intent_id=intent,
+        amount_cents=500,
+        currency="usd",
+        idempotency_key="bookshop-refund-3",
+        order_id=7,
+        refund_id=3,
+    )
+
+    assert (await provider.refund(request)).outcome is RefundOutcome.SUCCEEDED
+
+    [*_, sent] = fake.requests
+    assert (sent.params["metadata[order_id]"], sent.params["metadata[refund_id]"]) == ("7", "3")
+
+
 async def test_the_same_refund_sent_twice_refunds_once(
     provider: StripePaymentProvider, fake: FakeStripe
 ) -> None:

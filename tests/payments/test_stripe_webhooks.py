@@ -11,8 +11,14 @@ import pytest
 
 from adapters.payments.stripe_webhooks import StripeWebhookVerifier
 from application.errors import InvalidWebhook
-from application.ports import PaymentEventKind
-from tests.payments.signing import payment_intent_event, stripe_signature
+from application.ports import PaymentEventKind, RefundOutcome
+from tests.payments.signing import (
+    payment_intent_event,
+    refund_event,
+    refund_object,
+    refunded_charge,
+    stripe_signature,
+)
 
 SECRET = "whsec_test_secret"
 
@@ -283,3 +289,41 @@ def test_a_signed_payload_that_is_not_an_event_is_refused(
 def test_an_empty_secret_is_refused_at_construction() -> None:
     with pytest.raises(ValueError, match="secret"):
         StripeWebhookVerifier("  ")
+
+
+# --- refunds ------------------------------------------------------------------------------------
+
+
+def test_a_charge_refunded_event_lists_the_charges_refunds(verifier: StripeWebhookVerifier) -> None:
+    ours = refund_object(
+        "re_1", amount=300, payment_intent_id="pi_9", metadata={"order_id": "42", "refund_id": "7"}
+    )
+    outside = refund_object("re_2", amount=200, payment_intent_id="pi_9", status="pending")
+    payload = refund_event("charge.refunded", refunded_charge("pi_9", 1000, ours, outside), "evt_r")
+
+    event = verifier.verify(payload, stripe_signature(payload, SECRET, now()))
+
+    assert (event.kind, event.payment_intent_id) == (PaymentEventKind.CHARGE_REFUNDED, "pi_9")
+    assert [
+        (r.refund_id, r.amount_cents, r.outcome, r.order_id, r.shop_refund_id) for r in event.refunds
+    ] == [
+        ("re_1", 300, RefundOutcome.SUCCEEDED, 42, 7),
+        ("re_2", 200, RefundOutcome.PENDING, None, None),
+    ]
+
+
+def test_a_refund_updated_event_carries_its_refund(verifier: StripeWebhookVerifier) -> None:
+    payload = refund_event(
+        "refund.updated", refund_object("re_3", amount=50, payment_intent_id="pi_9", status="failed")
+    )
+
+    event = verifier.verify(payload, stripe_signature(payload, SECRET, now()))
+
+    assert event.kind is PaymentEventKind.REFUND_UPDATED
+    [refund] = event.refunds
+    assert (refund.refund_id, refund.amount_cents, refund.outcome, refund.payment_intent_id) == (
+        "re_3",
+        50,
+        RefundOutcome.REFUSED,
+        "pi_9",
+    )

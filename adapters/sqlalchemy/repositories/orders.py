@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.driver import utc
 from adapters.sqlalchemy.in_transaction import DriverInTransaction
-from adapters.sqlalchemy.rows import address_from_text, address_to_text, load_orders
+from adapters.sqlalchemy.rows import address_from_text, address_to_text, load_orders, with_refunds
 from adapters.sqlalchemy.tables import order_items, orders
 from domain.fulfilment import Fulfilment, FulfilmentStatus
 from domain.ordering import Order, OrderItem, OrderStatus
@@ -133,7 +133,9 @@ class SqlOrderRepository:
     async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
         if self._lean is not None:
             records = await self._lean.fetch(_LOCKED_WITH_LINES if for_update else _WITH_LINES, order_id)
-            return _order_from_records(records) if records else None
+            if not records:
+                return None
+            return (await with_refunds(self._conn, [_order_from_records(records)]))[0]
         query = select(orders).where(orders.c.id == order_id)
         found = await self._load(query.with_for_update() if for_update else query)
         return found[0] if found else None

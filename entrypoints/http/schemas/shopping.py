@@ -14,6 +14,7 @@ from domain.shipping import CITY_MAX, LINE_MAX, NAME_MAX, PHONE_MAX, POSTAL_CODE
 from domain.values import MAX_INT32
 from entrypoints.http.parameters import MAX_ID
 from entrypoints.http.schemas.fulfilment import FulfilmentResponse
+from entrypoints.http.schemas.refunds import RefundResponse
 
 ProductId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=MAX_INT32)]
@@ -177,6 +178,10 @@ class OrderResponse(msgspec.Struct, kw_only=True):
         int, msgspec.Meta(ge=0, description="Shipping as charged at checkout; part of total_amount_cents.")
     ] = 0
     fulfilment: FulfilmentResponse
+    refunds: Annotated[
+        list[RefundResponse],
+        msgspec.Meta(description="Every refund asked for or made outside the shop, oldest first."),
+    ]
 
     @classmethod
     def of(cls, order: Order, client_secret: str | None = None) -> OrderResponse:
@@ -203,6 +208,7 @@ class OrderResponse(msgspec.Struct, kw_only=True):
             shipping_address=AddressResponse.of(order.shipping_address),
             shipping_cents=order.shipping_cents,
             fulfilment=FulfilmentResponse.of(order.fulfilment),
+            refunds=[RefundResponse.of(refund) for refund in order.refunds],
         )
 
 
