@@ -35,6 +35,7 @@ from adapters.sqlalchemy.probe import PROBE_TIMEOUT_SECONDS, SqlDatabaseProbe
 from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlOrderQueries, SqlUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system_clock import SystemClock
+from application.cancel_order import CancelOrder
 from application.cart import AddToCart, RemoveFromCart, ViewCart
 from application.catalog import ChangeStock, CreateProduct, UpdateProduct
 from application.checkout import Checkout
@@ -49,6 +50,7 @@ from application.own_account import (
     SessionIssuer,
     SignUp,
 )
+from application.pay_for_order import PayForOrder
 from application.ports import CacheProbe, CatalogueVersion, DatabaseProbe, PaymentProvider, WebhookVerifier
 from application.queries import CatalogQueries, OrderQueries, ShopWindow, UserQueries
 from application.rate_limits import LimitAuthAttempts
@@ -304,6 +306,12 @@ class Container(containers.DeclarativeContainer):
         provider=payment_provider,
         clock=clock,
         time_to_pay=providers.Callable(_time_to_pay, settings),
+    )
+    cancel_order: Provides[CancelOrder] = providers.Singleton(
+        CancelOrder, uow=unit_of_work.provider, provider=payment_provider, clock=clock
+    )
+    pay_for_order: Provides[PayForOrder] = providers.Singleton(
+        PayForOrder, uow=unit_of_work.provider, provider=payment_provider, clock=clock
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.sqlalchemy.tables import order_items
 from domain.catalog import Product, Series
 from domain.identity import RefreshToken, Role, User
-from domain.ordering import Order, OrderItem, OrderStatus
+from domain.ordering import FailureReason, Order, OrderItem, OrderStatus
 
 
 class Columns(Protocol):
@@ -90,6 +90,8 @@ def order_from_rows(row: Row[Any], items: Iterable[Row[Any]]) -> Order:
         refunded_cents=row.refunded_cents,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        failure_reason=None if row.failure_reason is None else FailureReason(row.failure_reason),
+        payment_client_secret=row.payment_client_secret,
         items=tuple(
             OrderItem(
                 product_id=item.product_id,

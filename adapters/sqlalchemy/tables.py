@@ -236,6 +236,12 @@ orders = Table(
     Index(None, "status", "created_at", "id"),
     Index(None, "created_at", "id"),
     Index(None, "payment_intent_id", unique=True),
+    Column("failure_reason", String(32), nullable=True),
+    Column("payment_client_secret", String(255), nullable=True),
+    CheckConstraint(
+        "failure_reason IN ('declined', 'payment_unavailable', 'expired', 'cancelled')", name="failure_reason"
+    ),
+    CheckConstraint("(status = 'FAILED') = (failure_reason IS NOT NULL)", name="failure_reason_iff_failed"),
 )
 
 order_items = Table(

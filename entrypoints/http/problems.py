@@ -45,6 +45,7 @@ from domain.errors import (
     InvalidTransition,
     InvalidValue,
     NotInCart,
+    OrderNotPending,
     ProductUnavailable,
     QuantityAboveLimit,
     SelfLockout,
@@ -112,6 +113,7 @@ _TITLES = {
     "payment_unavailable": "Payment unavailable",
     "service_unavailable": "Service unavailable",
     "internal_error": "Internal server error",
+    "order_not_cancellable": "Order not cancellable",
 }
 
 CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
@@ -141,6 +143,7 @@ CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     PaymentUnavailable: (503, "payment_unavailable"),
     RefundUnavailable: (503, "payment_unavailable"),
     PasswordHashingBusy: (503, "service_unavailable"),
+    OrderNotPending: (409, "order_not_cancellable"),
 }
 
 _HTTP_CODES = {

@@ -30,6 +30,7 @@ ORDER_KEYS = {
     "items",
     "payment_client_secret",
     "refunded_cents",
+    "failure_reason",
 }
 ORDER_ITEM_KEYS = {"product_id", "title_snapshot", "price_snapshot", "quantity"}
 EMPTY_CART: Json = {"items": [], "total_cents": 0, "updated_at": None}
@@ -172,6 +173,8 @@ def checked_order(order: Json) -> Json:
     """An order in the contract's shape whose total is the sum of its snapshots."""
     assert set(order) == ORDER_KEYS, order
     assert order["status"] in {"PENDING", "PAID", "FAILED"}, order
+    assert (order["failure_reason"] is not None) == (order["status"] == "FAILED"), order
+    assert order["payment_client_secret"] is None or order["status"] == "PENDING", order
     assert order["items"], order
     for item in order["items"]:
         assert set(item) == ORDER_ITEM_KEYS, order
