@@ -160,7 +160,9 @@ async def test_the_client_secret_is_shown_to_the_owner_only(client: Client, shop
 
     assert stored == order  # a client that reloads during 3-D Secure can still complete the payment
     assert (await my_orders(client, shop.token))["items"] == [stored]
-    assert (await all_orders(client, shop.admin_token))["items"] == [{**stored, "payment_client_secret": None}]
+    assert (await all_orders(client, shop.admin_token))["items"] == [
+        {**stored, "payment_client_secret": None}
+    ]
 
 
 async def test_each_pending_order_has_its_own_client_secret(client: Client, shop: Shop) -> None:
