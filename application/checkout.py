@@ -31,7 +31,7 @@ from application.stock import move_stock
 from domain.catalog import Product
 from domain.errors import CartEmpty
 from domain.limits import PurchaseLimits
-from domain.ordering import Order, OrderStatus, PaymentOutcome
+from domain.ordering import FailureReason, Order, OrderStatus, PaymentOutcome
 from domain.shipping import DEFAULT_SHIPPING_RATES, ShippingRates
 from domain.values import require_token
 
@@ -49,6 +49,8 @@ _PAYMENT_OUTCOMES = {
     ChargeOutcome.DECLINED: PaymentOutcome.REFUSED,
     ChargeOutcome.UNAVAILABLE: PaymentOutcome.REFUSED,
 }
+_FAILURE_REASONS = {ChargeOutcome.UNAVAILABLE: FailureReason.PAYMENT_UNAVAILABLE}
+"""Why a refused charge fails the order: declined, unless the provider could not be reached."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +165,10 @@ class Checkout:
             if order is None:
                 raise NotFound("order", reserved.id)
             order.link_payment(charge.payment_intent_id)
-            await settle_order(uow, order, outcome, now)
+            reason = _FAILURE_REASONS.get(charge.outcome, FailureReason.DECLINED)
+            await settle_order(uow, order, outcome, now, reason)
+            if charge.outcome is ChargeOutcome.REQUIRES_ACTION:
+                order.await_customer(charge.client_secret)
             if outcome is PaymentOutcome.REFUSED:
                 for item in order.items:
                     if item.product_id is not None:

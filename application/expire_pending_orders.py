@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from application.order_settlement import settle_order
 from application.ports import Clock, IntentState, PaymentIntentStatus, PaymentProvider, UnitOfWorkFactory
-from domain.ordering import Order, OrderStatus, PaymentOutcome
+from domain.ordering import FailureReason, Order, OrderStatus, PaymentOutcome
 
 EXPIRY_BATCH = 100
 logger = logging.getLogger("bookshop.payments")
@@ -79,7 +79,7 @@ class ExpirePendingOrders:
             order = await uow.orders.get(candidate.id, for_update=True)
             if order is None or order.status is not OrderStatus.PENDING:
                 return False
-            await settle_order(uow, order, outcome, now)
+            await settle_order(uow, order, outcome, now, FailureReason.EXPIRED)
             await uow.orders.update_status(order)
             await uow.commit()
         logger.info("order %s, unpaid in time, settled as %s", order.id, order.status.value)

@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from application.ports import UnitOfWork
-from domain.ordering import Order, PaymentOutcome, Settled
+from domain.ordering import FailureReason, Order, PaymentOutcome, Settled
 
 
-async def settle_order(uow: UnitOfWork, order: Order, outcome: PaymentOutcome, now: datetime) -> Settled:
+async def settle_order(
+    uow: UnitOfWork, order: Order, outcome: PaymentOutcome, now: datetime, failure_reason: FailureReason
+) -> Settled:
     """Order.settle (the rule), and when that FAILED the order, every unit back on the shelf, in
     ascending product id (the order in which buyers take stock, so the two never deadlock). The
     caller locked the order and writes its status."""
-    settled = order.settle(outcome, now)
+    settled = order.settle(outcome, now, failure_reason)
     if settled is Settled.FAILED:
         for item in sorted(order.items, key=lambda i: i.product_id or 0):
             if item.product_id is not None:

@@ -345,6 +345,15 @@ class ChargeRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class PayAgainRequest:
+    payment_intent_id: str
+    payment_method_id: str
+    idempotency_key: str
+    """One per attempt, and never the checkout's (the provider would replay that first answer)."""
+    order_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class ChargeResult:
     outcome: ChargeOutcome
     payment_intent_id: str | None = None
@@ -380,6 +389,15 @@ class PaymentProvider(Protocol):
         harmless. Returns the intent's state afterwards: CANCELED, or SUCCEEDED / PROCESSING when it
         was too late to cancel it (the customer paid meanwhile). Never raises for a provider
         failure: UNKNOWN."""
+        ...
+
+    async def pay_again(self, request: PayAgainRequest) -> ChargeResult:
+        """Confirm an existing payment intent (one that has not succeeded) with another payment
+        method: the customer's new attempt to pay for an order, never a second intent, so never a
+        second charge. Answers like `charge` (SUCCEEDED, DECLINED — the intent stays open for a
+        further attempt —, REQUIRES_ACTION with a client secret, UNAVAILABLE, UNKNOWN). Sending the
+        same idempotency_key again returns the first result. An intent that already succeeded is
+        SUCCEEDED; one cancelled or unknown to the provider is DECLINED."""
         ...
 
     async def refund(self, request: RefundRequest) -> RefundResult:

@@ -24,7 +24,7 @@ from application.ports import (
     UnitOfWorkFactory,
 )
 from application.provider_refunds import record_provider_refunds
-from domain.ordering import Order, PaymentOutcome, Settled
+from domain.ordering import FailureReason, Order, PaymentOutcome, Settled
 
 logger = logging.getLogger("bookshop.payments")
 
@@ -139,7 +139,7 @@ class SettlePayment:
             )
             return Settlement.AMOUNT_MISMATCH
         outcome = PaymentOutcome.RECEIVED if received else PaymentOutcome.REFUSED
-        settled = await settle_order(uow, order, outcome, self._clock.now())
+        settled = await settle_order(uow, order, outcome, self._clock.now(), FailureReason.DECLINED)
         if settled is Settled.REFUND_DUE and event.payment_intent_id is not None:
             return _RefundDue(
                 order.id,

@@ -101,3 +101,13 @@ class OrderNotShippable(DomainError):
         super().__init__(f"order {order_id} cannot be {step}: {reason}")
         self.order_id = order_id
         self.reason = reason
+
+
+class OrderNotPending(DomainError):
+    """Cancelling an order, or paying for it again, once it is PAID or FAILED."""
+
+    def __init__(self, order_id: int | None, status: str, action: str) -> None:
+        super().__init__(f"order {order_id} is {status}: only a PENDING order can be {action}")
+        self.order_id = order_id
+        self.status = status
+        self.action = action

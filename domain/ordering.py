@@ -9,7 +9,14 @@ from enum import StrEnum
 
 from domain.cart import Cart
 from domain.catalog import Product
-from domain.errors import CartEmpty, InvalidTransition, InvalidValue, OrderNotShippable, ProductUnavailable
+from domain.errors import (
+    CartEmpty,
+    InvalidTransition,
+    InvalidValue,
+    OrderNotPending,
+    OrderNotShippable,
+    ProductUnavailable,
+)
 from domain.fulfilment import NOT_SHIPPED, Fulfilment, Shipment
 from domain.refunds import (
     OrderNotRefundable,
@@ -47,6 +54,19 @@ class PaymentOutcome(StrEnum):
     """No money will come through this payment: declined, cancelled, never sent, or given up on."""
     AWAITED = "awaited"
     """Neither yet: the customer must act, or the provider may have charged and only it can tell."""
+
+
+class FailureReason(StrEnum):
+    """Why an order FAILED: every FAILED order has one."""
+
+    DECLINED = "declined"
+    """The card was refused (at checkout, or the provider's payment_failed event)."""
+    PAYMENT_UNAVAILABLE = "payment_unavailable"
+    """The provider could not be reached at checkout: nothing was charged."""
+    EXPIRED = "expired"
+    """Nobody paid in time."""
+    CANCELLED = "cancelled"
+    """The customer cancelled it."""
 
 
 class Settled(StrEnum):
@@ -102,6 +122,10 @@ class Order:
     """Where its parcel is (domain.fulfilment); UNFULFILLED until it ships."""
     refunds: tuple[Refund, ...] = ()
     """Every refund asked for or recorded on the order, oldest first (domain.refunds)."""
+    failure_reason: FailureReason | None = None
+    """Set exactly when the order is FAILED."""
+    payment_client_secret: str | None = None
+    """What the customer's client needs to complete the payment (3-D Secure), while PENDING."""
 
     def __post_init__(self) -> None:
         if not self.items:
@@ -116,6 +140,8 @@ class Order:
             raise InvalidValue("refunded_cents", "must be 0 to the order's total")
         if self.fulfilment.is_shipped and self.status is not OrderStatus.PAID:
             raise InvalidValue("fulfilment", "only a PAID order is ever shipped")
+        if (self.failure_reason is None) is (self.status is OrderStatus.FAILED):
+            raise InvalidValue("failure_reason", "every FAILED order has a failure reason, and only they")
 
     @classmethod
     def place(
@@ -202,18 +228,19 @@ class Order:
         self.refunded_cents += amount_cents
         self.updated_at = now
 
-    def settle(self, outcome: PaymentOutcome, now: datetime) -> Settled:
+    def settle(self, outcome: PaymentOutcome, now: datetime, failure_reason: FailureReason) -> Settled:
         """THE rule of payments, for every path that learns what became of one (the checkout's
-        charge, the provider's webhook, the expiry, and those to come): only a PENDING order moves,
-        to PAID when the money was received and to FAILED when it will not come; PAID and FAILED
-        are final, so a late or contradicting outcome changes nothing; and money received for a
-        FAILED order is never kept (REFUND_DUE). The caller puts a FAILED order's units back."""
+        charge, the provider's webhook, the expiry, the customer's cancel or new payment): only a
+        PENDING order moves, to PAID when the money was received and to FAILED, for
+        `failure_reason`, when it will not come; PAID and FAILED are final, so a late or
+        contradicting outcome changes nothing; and money received for a FAILED order is never kept
+        (REFUND_DUE). The caller puts a FAILED order's units back."""
         if self.status is OrderStatus.PENDING:
             if outcome is PaymentOutcome.RECEIVED:
                 self.mark_paid(now)
                 return Settled.PAID
             if outcome is PaymentOutcome.REFUSED:
-                self.mark_failed(now)
+                self.mark_failed(now, failure_reason)
                 return Settled.FAILED
             return Settled.AWAITING
         if outcome is PaymentOutcome.RECEIVED and self.late_payment_to_refund:
@@ -228,14 +255,16 @@ class Order:
     def mark_paid(self, now: datetime) -> None:
         self._move_to(OrderStatus.PAID, now)
 
-    def mark_failed(self, now: datetime) -> None:
+    def mark_failed(self, now: datetime, reason: FailureReason) -> None:
         self._move_to(OrderStatus.FAILED, now)
+        self.failure_reason = reason
 
     def _move_to(self, target: OrderStatus, now: datetime) -> None:
         if self.status is not OrderStatus.PENDING:
             raise InvalidTransition(self.status.value, target.value)
         self.status = target
         self.updated_at = now
+        self.payment_client_secret = None  # a final order takes no payment
 
     @property
     def is_refunded_in_full(self) -> bool:
@@ -256,6 +285,7 @@ class Order:
         recorded even when the order was refunded while on its way."""
         self.fulfilment = self.fulfilment.delivered(self.id, now)
         self.updated_at = now
+
     # --- refunds (domain.refunds) -----------------------------------------------------------------
 
     @property
@@ -373,3 +403,19 @@ class Order:
             if item.product_id is not None:
                 units[item.product_id] = units.get(item.product_id, 0) + item.quantity
         return units
+
+    def ensure_pending(self, action: str) -> None:
+        """Only a PENDING order can be cancelled or paid for again: PAID and FAILED are final."""
+        if self.status is not OrderStatus.PENDING:
+            raise OrderNotPending(self.id, self.status.value, action)
+
+    def await_customer(self, client_secret: str | None) -> None:
+        """The provider needs the customer to act (3-D Secure): keep what their client needs to
+        complete the payment, so that a client that reloads can still do it. Only while PENDING."""
+        if self.status is OrderStatus.PENDING and client_secret is not None:
+            self.payment_client_secret = client_secret
+
+    @property
+    def client_secret_for_owner(self) -> str | None:
+        """What the order's owner (and nobody else) is shown: the client secret while PENDING."""
+        return self.payment_client_secret if self.status is OrderStatus.PENDING else None

@@ -37,6 +37,7 @@ from adapters.sqlalchemy.queries import SqlCatalogQueries, SqlOrderQueries, SqlU
 from adapters.sqlalchemy.staff_orders import SqlStaffOrderQueries
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system_clock import SystemClock
+from application.cancel_order import CancelOrder
 from application.cart import AddToCart, RemoveFromCart, SetShippingAddress, ViewCart
 from application.catalog import ChangeStock, CreateProduct, UpdateProduct
 from application.checkout import Checkout
@@ -52,6 +53,7 @@ from application.own_account import (
     SessionIssuer,
     SignUp,
 )
+from application.pay_for_order import PayForOrder
 from application.ports import CacheProbe, CatalogueVersion, DatabaseProbe, PaymentProvider, WebhookVerifier
 from application.queries import CatalogQueries, OrderQueries, ShopWindow, StaffOrderQueries, UserQueries
 from application.rate_limits import LimitAuthAttempts
@@ -330,6 +332,12 @@ class Container(containers.DeclarativeContainer):
     ship_order: Provides[ShipOrder] = providers.Singleton(ShipOrder, uow=unit_of_work.provider, clock=clock)
     deliver_order: Provides[DeliverOrder] = providers.Singleton(
         DeliverOrder, uow=unit_of_work.provider, clock=clock
+    )
+    cancel_order: Provides[CancelOrder] = providers.Singleton(
+        CancelOrder, uow=unit_of_work.provider, provider=payment_provider, clock=clock
+    )
+    pay_for_order: Provides[PayForOrder] = providers.Singleton(
+        PayForOrder, uow=unit_of_work.provider, provider=payment_provider, clock=clock
     )
 
 

@@ -14,6 +14,7 @@ from application.ports import (
     ChargeResult,
     IntentState,
     PasswordHasher,
+    PayAgainRequest,
     PaymentIntentStatus,
     PaymentProvider,
     RefundOutcome,
@@ -80,6 +81,7 @@ class ScriptedPaymentProvider:
         self.status_requests: list[str] = []
         self.cancelled: list[str] = []
         self.refund_requests: list[RefundRequest] = []
+        self.pay_again_requests: list[PayAgainRequest] = []
 
     async def charge(self, request: ChargeRequest) -> ChargeResult:
         self.requests.append(request)
@@ -101,6 +103,16 @@ class ScriptedPaymentProvider:
         if known is not None and known.state is IntentState.OPEN:
             self.intents[payment_intent_id] = replace(known, state=IntentState.CANCELED)
         return await self.status(payment_intent_id)
+
+    async def pay_again(self, request: PayAgainRequest) -> ChargeResult:
+        """The next scripted outcome, on the same intent (pay_again_requests holds what was asked)."""
+        self.pay_again_requests.append(request)
+        outcome = _next(self._outcomes)
+        intent = request.payment_intent_id
+        known = self.intents.get(intent)
+        if known is not None and outcome is ChargeOutcome.SUCCEEDED:
+            self.intents[intent] = replace(known, state=IntentState.SUCCEEDED)
+        return ChargeResult(outcome=outcome, payment_intent_id=intent, client_secret=f"{intent}_secret_x")
 
     async def refund(self, request: RefundRequest) -> RefundResult:
         self.refund_requests.append(request)
@@ -152,6 +164,10 @@ class LockCheckingProvider:
     async def cancel(self, payment_intent_id: str) -> PaymentIntentStatus:
         await self._probe(payment_intent_id=payment_intent_id)
         return await self._inner.cancel(payment_intent_id)
+
+    async def pay_again(self, request: PayAgainRequest) -> ChargeResult:
+        await self._probe(order_id=request.order_id)
+        return await self._inner.pay_again(request)
 
     async def refund(self, request: RefundRequest) -> RefundResult:
         await self._probe(order_id=request.order_id)

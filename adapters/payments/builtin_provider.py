@@ -14,7 +14,8 @@ Every result carries a payment intent id `pi_test_<random>` and a client secret 
 again returns the first result (same intent), never a second charge.
 
 Intents move like Stripe's: a successful charge is SUCCEEDED; one awaiting the customer, or
-declined, stays OPEN until `confirm` (what the customer completing the payment does) or `cancel`.
+declined, stays OPEN until `confirm` (what the customer completing the payment does), `pay_again`
+with a payment method that succeeds, or `cancel`.
 Refunds: the same idempotency key again returns the first result; never more than the intent's
 amount in all. Here a customer's payment is announced by a signed webhook event that this
 provider never sees, so it refunds any intent it created, whatever its state.
@@ -31,6 +32,7 @@ from application.ports import (
     ChargeRequest,
     ChargeResult,
     IntentState,
+    PayAgainRequest,
     PaymentIntentStatus,
     RefundOutcome,
     RefundRequest,
@@ -92,6 +94,7 @@ class BuiltInTestPaymentProvider:
         self._by_idempotency_key: dict[str, RecordedCharge] = {}
         self._by_id: dict[str, RecordedCharge] = {}
         self._refunds_by_key: dict[str, RefundResult] = {}
+        self._pay_again_by_key: dict[str, ChargeResult] = {}
         self.refunds: list[RecordedRefund] = []
         """Every refund made (replays of an idempotency key add none)."""
 
@@ -131,6 +134,34 @@ class BuiltInTestPaymentProvider:
         if intent is not None and intent.state is IntentState.OPEN:
             intent.state = IntentState.CANCELED
         return await self.status(payment_intent_id)
+
+    async def pay_again(self, request: PayAgainRequest) -> ChargeResult:
+        """The intent, confirmed with another payment method: the same intent (and client secret)
+        whatever the answer; an OPEN one stays OPEN when declined or awaiting the customer."""
+        known = self._pay_again_by_key.get(request.idempotency_key)
+        if known is not None:
+            return known
+        intent = self._by_id.get(request.payment_intent_id)
+        if intent is None or intent.state is IntentState.CANCELED:
+            state = "no such" if intent is None else "a cancelled"
+            return ChargeResult(ChargeOutcome.DECLINED, message=f"{state} payment intent")
+        outcome = (
+            _outcome(request.payment_method_id)
+            if intent.state is IntentState.OPEN
+            else ChargeOutcome.SUCCEEDED
+        )
+        if intent.state is IntentState.OPEN:
+            intent.payment_method_id = request.payment_method_id
+            if outcome is ChargeOutcome.SUCCEEDED:
+                intent.state = IntentState.SUCCEEDED
+        result = ChargeResult(
+            outcome=outcome,
+            payment_intent_id=intent.id,
+            client_secret=intent.result.client_secret,
+            message=_message(request.payment_method_id) if outcome is ChargeOutcome.DECLINED else None,
+        )
+        self._pay_again_by_key[request.idempotency_key] = result
+        return result
 
     async def refund(self, request: RefundRequest) -> RefundResult:
         known = self._refunds_by_key.get(request.idempotency_key)

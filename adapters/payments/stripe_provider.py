@@ -4,7 +4,9 @@ One charge is one `POST /v1/payment_intents` carrying the amount, the currency, 
 `order_id` and the request's idempotency key as Stripe's `Idempotency-Key`, so sending it again
 (a retried checkout) replays Stripe's first answer instead of charging twice. A refund is one
 `POST /v1/refunds` with its own idempotency key the same way. `status` reads
-`GET /v1/payment_intents/{id}`; `cancel` is `POST /v1/payment_intents/{id}/cancel`.
+`GET /v1/payment_intents/{id}`; `cancel` is `POST /v1/payment_intents/{id}/cancel`; `pay_again` is
+`POST /v1/payment_intents/{id}/confirm` with the new payment method and the attempt's own
+idempotency key (the intent is confirmed again, never a second one created).
 
 The adapter never raises for a provider failure; how failures are told apart (nothing happened
 at Stripe, or it may have) is in `stripe_answers`. In short: a card error (402), or an unknown
@@ -50,6 +52,7 @@ from application.ports import (
     ChargeRequest,
     ChargeResult,
     IntentState,
+    PayAgainRequest,
     PaymentIntentStatus,
     RefundOutcome,
     RefundRequest,
@@ -58,7 +61,7 @@ from application.ports import (
 
 if TYPE_CHECKING:
     from stripe import StripeObject
-    from stripe.params import PaymentIntentCreateParams, RefundCreateParams
+    from stripe.params import PaymentIntentConfirmParams, PaymentIntentCreateParams, RefundCreateParams
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +146,38 @@ class StripePaymentProvider:
         except Exception as error:
             return _status_failure(error, payment_intent_id)
         return intent_status(answer)
+
+    async def pay_again(self, request: PayAgainRequest) -> ChargeResult:
+        params: PaymentIntentConfirmParams = {"payment_method": request.payment_method_id}
+        as_charge = ChargeRequest(
+            order_id=request.order_id,
+            amount_cents=0,
+            currency="",
+            payment_method_id=request.payment_method_id,
+            idempotency_key=request.idempotency_key,
+        )
+        try:
+            answer = await self._ask(
+                self._client.v1.payment_intents.confirm_async(
+                    request.payment_intent_id, params, options={"idempotency_key": request.idempotency_key}
+                )
+            )
+        except stripe.CardError as error:
+            return declined(error)
+        except stripe.InvalidRequestError as error:
+            intent = error_object(error, "payment_intent")
+            if error_code(error) == "payment_intent_unexpected_state" and intent is not None:
+                # Succeeded meanwhile (paid), or cancelled (it will never take a payment).
+                return charge_result(intent, as_charge)
+            if error_code(error) == "resource_missing" and error.param != "payment_method":
+                return ChargeResult(ChargeOutcome.DECLINED, message="no such payment intent")
+            return _charge_failure(error, as_charge)
+        except Exception as error:
+            return _charge_failure(error, as_charge)
+        result = charge_result(answer, as_charge)
+        if result.outcome is ChargeOutcome.UNKNOWN:
+            logger.error("Stripe's answer for paying order %s again: %s", request.order_id, result.message)
+        return result
 
     async def refund(self, request: RefundRequest) -> RefundResult:
         params: RefundCreateParams = {

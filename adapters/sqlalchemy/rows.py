@@ -14,9 +14,9 @@ from adapters.sqlalchemy.tables import order_items, refunds
 from domain.catalog import Product, Series
 from domain.fulfilment import Fulfilment, FulfilmentStatus
 from domain.identity import RefreshToken, Role, User
-from domain.ordering import Order, OrderItem, OrderStatus
-from domain.shipping import Address
+from domain.ordering import FailureReason, Order, OrderItem, OrderStatus
 from domain.refunds import Refund, RefundStatus, RestockLine
+from domain.shipping import Address
 
 
 class Columns(Protocol):
@@ -97,6 +97,8 @@ def order_from_rows(row: Row[Any], items: Iterable[Row[Any]]) -> Order:
         updated_at=row.updated_at,
         shipping_address=address_from_text(row.shipping_address),
         shipping_cents=row.shipping_cents,
+        failure_reason=None if row.failure_reason is None else FailureReason(row.failure_reason),
+        payment_client_secret=row.payment_client_secret,
         items=tuple(
             OrderItem(
                 product_id=item.product_id,
@@ -136,6 +138,8 @@ def address_from_text(text: str | None) -> Address | None:
         return None
     fields = json.loads(text)
     return Address(**{name: fields.get(name) for name in _ADDRESS_FIELDS})
+
+
 async def with_refunds(conn: AsyncConnection, orders: list[Order]) -> list[Order]:
     """The orders with their refunds, oldest first, in one statement. A PENDING order was paid
     nothing and has none: it is not asked for."""

@@ -257,6 +257,12 @@ orders = Table(
     CheckConstraint("fulfilment_status IN ('UNFULFILLED', 'SHIPPED', 'DELIVERED')", name="fulfilment_status"),
     CheckConstraint(FULFILMENT_FACTS, name="fulfilment_facts"),
     Index(None, "fulfilment_status", "created_at", "id"),
+    Column("failure_reason", String(32), nullable=True),
+    Column("payment_client_secret", String(255), nullable=True),
+    CheckConstraint(
+        "failure_reason IN ('declined', 'payment_unavailable', 'expired', 'cancelled')", name="failure_reason"
+    ),
+    CheckConstraint("(status = 'FAILED') = (failure_reason IS NOT NULL)", name="failure_reason_iff_failed"),
 )
 
 order_items = Table(

@@ -47,6 +47,7 @@ from domain.errors import (
     InvalidTransition,
     InvalidValue,
     NotInCart,
+    OrderNotPending,
     OrderNotShippable,
     ProductUnavailable,
     QuantityAboveLimit,
@@ -54,8 +55,8 @@ from domain.errors import (
     SessionEnded,
     TooManyPendingOrders,
 )
-from domain.shipping import CountryNotServed, ShippingAddressRequired
 from domain.refunds import OrderNotRefundable, RefundExceedsPayment
+from domain.shipping import CountryNotServed, ShippingAddressRequired
 from entrypoints.http.field_errors import (
     BODY,
     IS_NOT_VALID,
@@ -123,6 +124,7 @@ _TITLES = {
     "order_not_shippable": "Order not shippable",
     "order_not_refundable": "Order not refundable",
     "refund_exceeds_payment": "Refund exceeds payment",
+    "order_not_cancellable": "Order not cancellable",
 }
 
 CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
@@ -159,6 +161,7 @@ CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     RefundExceedsPayment: (409, "refund_exceeds_payment"),
     RefundNotMade: (503, "payment_unavailable"),
     RefundRefused: (402, "payment_declined"),
+    OrderNotPending: (409, "order_not_cancellable"),
 }
 
 _HTTP_CODES = {

@@ -7,9 +7,11 @@ from typing import Annotated
 from litestar import Controller, get, post, put
 from litestar.params import HeaderParameter, JSONBody
 
+from application.cancel_order import CancelOrder
 from application.cart import AddToCart, RemoveFromCart, SetShippingAddress, ViewCart
 from application.errors import NotFound
 from application.idempotent_checkout import IdempotentCheckout
+from application.pay_for_order import PayForOrder
 from application.queries import DEFAULT_PAGE_SIZE, OrderQueries, PageRequest
 from entrypoints.http.bodies import OptionalStrictBody, StrictBody
 from entrypoints.http.dependencies import Inject
@@ -25,6 +27,7 @@ from entrypoints.http.schemas.shopping import (
     IdempotencyKey,
     OrderPage,
     OrderResponse,
+    PayForOrderRequest,
     RemoveFromCartRequest,
 )
 from entrypoints.http.security import Caller, caller_id
@@ -147,12 +150,64 @@ class OrderController(Controller):
     ) -> OrderPage:
         """The caller's orders, newest first."""
         page = PageRequest(limit=limit, offset=offset)
-        return OrderPage.of(await order_queries.list_orders(page, user_id=caller_id(request), status=status))
+        return OrderPage.of(
+            await order_queries.list_orders(page, user_id=caller_id(request), status=status), for_owner=True
+        )
 
     @get("/{order_id:int}", responses=problems(400, *SIGNED_IN, 404))
     async def show(self, request: Caller, order_id: Id, order_queries: Inject[OrderQueries]) -> OrderResponse:
-        """One of the caller's orders; anyone else's is not found."""
+        """One of the caller's orders; anyone else's is not found. A PENDING order carries its
+        `payment_client_secret`, so a client that reloads can still complete the payment."""
         order = await order_queries.get_order(order_id)
         if order is None or order.user_id != caller_id(request):
             raise NotFound("order", order_id)
-        return OrderResponse.of(order)
+        return OrderResponse.of(order, order.client_secret_for_owner)
+
+    @post(
+        "/{order_id:int}/cancel",
+        status_code=200,
+        operation_id="cancelOrder",
+        responses=problems(400, *SIGNED_IN, 404, 409),
+    )
+    async def cancel(self, request: Caller, order_id: Id, cancel_order: Inject[CancelOrder]) -> OrderResponse:
+        """Cancel one of the caller's PENDING orders: its payment intent is cancelled at the payment
+        provider first, then the order is FAILED with `failure_reason: "cancelled"` and its stock
+        goes back on the shelf. If the customer's payment succeeded before the cancel reached the
+        provider, the order is PAID instead, and the 200 answer says so (`status: "PAID"`); an order
+        settled otherwise meanwhile (expired, a payment failed) is answered as it stands.
+        409 `order_not_cancellable` for an order that is not PENDING, or whose payment the provider
+        is processing right now; 503 `payment_unavailable` when the provider cannot be asked (the
+        order is unchanged); anyone else's order is not found."""
+        order = await cancel_order(caller_id(request), order_id)
+        return OrderResponse.of(order, order.client_secret_for_owner)
+
+    @post(
+        "/{order_id:int}/pay",
+        status_code=200,
+        operation_id="payForOrder",
+        dto=StrictBody[PayForOrderRequest],
+        responses=problems(400, 402, *SIGNED_IN, 404, 409),
+    )
+    async def pay(
+        self,
+        request: Caller,
+        order_id: Id,
+        data: JSONBody[PayForOrderRequest],
+        pay_for_order: Inject[PayForOrder],
+        idempotency_key: Annotated[
+            IdempotencyKey | None,
+            HeaderParameter(
+                name="Idempotency-Key",
+                description="Send the same key again to get the same answer, never a second charge.",
+            ),
+        ] = None,
+    ) -> OrderResponse:
+        """Pay again for one of the caller's PENDING orders (a card declined, 3-D Secure abandoned)
+        with another payment method. The order's existing payment intent is confirmed with it — no
+        second intent, so never a second charge. 200 PAID; 200 PENDING with
+        `payment_client_secret` when the customer must act (3-D Secure); 402 `payment_declined`
+        with `order_id`: the order stays PENDING with its stock, for another attempt; 503
+        `payment_unavailable`: the order is unchanged. 409 `order_not_cancellable` for an order that
+        is not PENDING; anyone else's order is not found."""
+        order = await pay_for_order(caller_id(request), order_id, data.payment_method_id, idempotency_key)
+        return OrderResponse.of(order, order.client_secret_for_owner)

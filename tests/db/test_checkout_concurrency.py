@@ -19,6 +19,7 @@ from application.ports import (
     ChargeOutcome,
     ChargeRequest,
     ChargeResult,
+    PayAgainRequest,
     PaymentEvent,
     PaymentEventKind,
     PaymentIntentStatus,
@@ -163,6 +164,9 @@ class LostAnswers:
 
     async def refund(self, request: RefundRequest) -> RefundResult:
         return await self.inner.refund(request)
+
+    async def pay_again(self, request: PayAgainRequest) -> ChargeResult:
+        return await self.inner.pay_again(request)
 
 
 def succeeded(order: Order, payment_intent_id: str) -> PaymentEvent:

@@ -34,6 +34,7 @@ ORDER_KEYS = {
     "shipping_cents",
     "fulfilment",
     "refunds",
+    "failure_reason",
 }
 FULFILMENT_KEYS = {"status", "carrier", "tracking_number", "shipped_at", "delivered_at"}
 ORDER_ITEM_KEYS = {"product_id", "title_snapshot", "price_snapshot", "quantity"}
@@ -212,6 +213,8 @@ def checked_order(order: Json) -> Json:
     """An order in the contract's shape whose total is the sum of its snapshots and its shipping."""
     assert set(order) == ORDER_KEYS, order
     assert order["status"] in {"PENDING", "PAID", "FAILED"}, order
+    assert (order["failure_reason"] is not None) == (order["status"] == "FAILED"), order
+    assert order["payment_client_secret"] is None or order["status"] == "PENDING", order
     assert order["items"], order
     for item in order["items"]:
         assert set(item) == ORDER_ITEM_KEYS, order

@@ -39,6 +39,7 @@ CONTRACT_CODES = {
     "conflict": 409,
     "rate_limited": 429,
     "payment_unavailable": 503,
+    "order_not_cancellable": 409,
     "service_unavailable": 503,  # the database is down (not in the table; 503 like its sibling)
 }
 

@@ -62,7 +62,12 @@ async def test_an_old_pending_order_fails_and_its_stock_returns(
     assert expire(client, container) == 1
 
     order = await get_order(client, shop.token, pending["id"])
-    assert order == {**pending, "status": "FAILED", "payment_client_secret": None}
+    assert order == {
+        **pending,
+        "status": "FAILED",
+        "payment_client_secret": None,
+        "failure_reason": "expired",
+    }
     assert await stock_of(client, shop.admin_token, shop.book["id"]) == 10
 
 

@@ -95,7 +95,12 @@ async def test_payment_failed_fails_the_order_and_restores_the_stock(
     await send(client, container, pending, PAYMENT_FAILED)
 
     order = await get_order(client, pending.shop.token, pending.order_id)
-    assert order == {**pending.order, "status": "FAILED", "payment_client_secret": None}
+    assert order == {
+        **pending.order,
+        "status": "FAILED",
+        "payment_client_secret": None,
+        "failure_reason": "declined",
+    }
     assert await stock(client, pending) == 10
 
 

@@ -9,7 +9,9 @@ key whose first request is still running → 409) and records every request so t
 what the adapter sent.
 
 Routes: `POST /v1/payment_intents` (create, and confirm at once with a payment method),
-`GET /v1/payment_intents/{id}`, `POST /v1/payment_intents/{id}/cancel` (400
+`GET /v1/payment_intents/{id}`, `POST /v1/payment_intents/{id}/confirm` (confirm it again with
+another payment method: the table below; 400 `payment_intent_unexpected_state` once it succeeded or
+was canceled), `POST /v1/payment_intents/{id}/cancel` (400
 `payment_intent_unexpected_state`, carrying the intent, once it succeeded or was canceled) and
 `POST /v1/refunds` (400 `charge_already_refunded` when nothing is left, `amount_too_large` above
 what is left; only a succeeded intent can be refunded).
@@ -56,7 +58,7 @@ AUTHENTICATION_REQUIRED_METHOD = "pm_card_authenticationRequired"
 DECLINE_MESSAGE = "Your card was declined."
 PAYMENT_INTENTS_PATH = "/v1/payment_intents"
 REFUNDS_PATH = "/v1/refunds"
-_INTENT_PATH = re.compile(r"/v1/payment_intents/(?P<id>[A-Za-z0-9_]+)(?P<cancel>/cancel)?")
+_INTENT_PATH = re.compile(r"/v1/payment_intents/(?P<id>[A-Za-z0-9_]+)(?P<action>/cancel|/confirm)?")
 _CANCELLABLE = frozenset(
     {"requires_payment_method", "requires_confirmation", "requires_action", "requires_capture", "processing"}
 )
@@ -250,7 +252,7 @@ class FakeStripe:
             return _json(401, _error("invalid_request_error", "Invalid API Key provided."))
         known = (method == "POST" and path in {PAYMENT_INTENTS_PATH, REFUNDS_PATH}) or (
             (match := _INTENT_PATH.fullmatch(path)) is not None
-            and method == ("POST" if match.group("cancel") else "GET")
+            and method == ("POST" if match.group("action") else "GET")
         )
         if not known:
             message = f"Unrecognized request URL ({method}: {path})."
@@ -295,6 +297,8 @@ class FakeStripe:
             return self._refund(params)
         match = _INTENT_PATH.fullmatch(path)
         assert match is not None
+        if match.group("action") == "/confirm":
+            return self._confirm(match.group("id"), params, force)
         return self._intent(match.group("id"), cancel=method == "POST")
 
     def _intent(self, intent_id: str, *, cancel: bool) -> tuple[int, bytes, dict[str, str]]:
@@ -322,6 +326,71 @@ class FakeStripe:
                 )
             intent["status"] = "canceled"
             intent["canceled_at"] = int(time.time())
+            return _json(200, dict(intent))
+
+    def _confirm(
+        self, intent_id: str, params: dict[str, str], force: Behaviour | None
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """Confirm an existing intent with a payment method: like a create's confirmation, on the
+        same intent (a decline leaves it requires_payment_method, for a further attempt)."""
+        method = params.get("payment_method")
+        behaviour = behaviour_for(method) if force in {None, Behaviour.TRICKLE} else force
+        if behaviour is Behaviour.SERVER_ERROR:
+            return _json(500, _error("api_error", "An unknown error occurred."))
+        if behaviour is Behaviour.UNKNOWN_PAYMENT_METHOD:
+            message = f"No such PaymentMethod: '{method}'"
+            return _json(
+                400, _error("invalid_request_error", message, code="resource_missing", param="payment_method")
+            )
+        if behaviour is Behaviour.HANG:
+            self._release.wait(self.hang_seconds)
+            behaviour = Behaviour.SUCCEED
+        with self._lock:
+            intent = self._state.intents.get(intent_id)
+            if intent is None:
+                message = f"No such payment_intent: '{intent_id}'"
+                return _json(
+                    404, _error("invalid_request_error", message, code="resource_missing", param="intent")
+                )
+            if intent["status"] in {"succeeded", "canceled"}:
+                message = (
+                    f"You cannot confirm this PaymentIntent because it has a status of {intent['status']}."
+                )
+                return _json(
+                    400,
+                    _error(
+                        "invalid_request_error",
+                        message,
+                        code="payment_intent_unexpected_state",
+                        payment_intent=dict(intent),
+                    ),
+                )
+            intent["payment_method"] = method
+            intent["last_payment_error"] = None
+            intent["next_action"] = None
+            if behaviour is Behaviour.SUCCEED:
+                intent["status"] = "succeeded"
+                intent["amount_received"] = intent["amount"]
+            elif behaviour is Behaviour.REQUIRE_ACTION:
+                intent["status"] = "requires_action"
+                intent["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {}}
+            else:
+                intent["status"] = "requires_payment_method"
+                intent["last_payment_error"] = {
+                    "type": "card_error",
+                    "code": "card_declined",
+                    "message": DECLINE_MESSAGE,
+                }
+                return _json(
+                    402,
+                    _error(
+                        "card_error",
+                        DECLINE_MESSAGE,
+                        code="card_declined",
+                        decline_code="generic_decline",
+                        payment_intent=dict(intent),
+                    ),
+                )
             return _json(200, dict(intent))
 
     def _refund(self, params: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:

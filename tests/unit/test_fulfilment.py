@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from domain.cart import Cart
 from domain.errors import InvalidValue, OrderNotShippable
 from domain.fulfilment import NOT_SHIPPED, Fulfilment, FulfilmentStatus, Shipment
-from domain.ordering import Order, OrderStatus
-from tests.unit.builders import LIMITS, NOW, make_product
+from domain.ordering import FailureReason, Order, OrderStatus
+from tests.unit.builders import ADDRESS, FREE_SHIPPING, LIMITS, NOW, make_product
 
 LATER = NOW + timedelta(days=1)
 DHL = Shipment("DHL", "JD0146000062")
@@ -21,14 +21,14 @@ DHL = Shipment("DHL", "JD0146000062")
 
 def order(status: OrderStatus = OrderStatus.PAID, refunded_cents: int = 0) -> Order:
     product = make_product(id=1, price_cents=1000, stock=5)
-    cart = Cart(user_id=7)
+    cart = Cart(user_id=7, shipping_address=ADDRESS)
     cart.add(product, 2, NOW, LIMITS)
-    placed = Order.place(7, cart, {1: product}, "usd", NOW)
+    placed = Order.place(7, cart, {1: product}, "usd", NOW, shipping=FREE_SHIPPING)
     placed.id = 42
     if status is OrderStatus.PAID:
         placed.mark_paid(NOW)
     elif status is OrderStatus.FAILED:
-        placed.mark_failed(NOW)
+        placed.mark_failed(NOW, FailureReason.DECLINED)
     if refunded_cents:
         placed.record_refund(refunded_cents, NOW)
     return placed

@@ -10,7 +10,7 @@ import pytest
 from domain.cart import Cart
 from domain.catalog import Product
 from domain.errors import CartEmpty, InsufficientStock, InvalidTransition, InvalidValue, ProductUnavailable
-from domain.ordering import Order, OrderItem, OrderStatus, PaymentOutcome, Settled
+from domain.ordering import FailureReason, Order, OrderItem, OrderStatus, PaymentOutcome, Settled
 from tests.unit.builders import ADDRESS, FREE_SHIPPING, LIMITS, NOW, make_product
 
 LATER = NOW + timedelta(minutes=5)
@@ -178,16 +178,17 @@ def test_a_pending_order_can_be_paid() -> None:
 def test_a_pending_order_can_fail() -> None:
     order = placed()
 
-    order.mark_failed(LATER)
+    order.mark_failed(LATER, FailureReason.DECLINED)
 
     assert order.status is OrderStatus.FAILED
+    assert order.failure_reason is FailureReason.DECLINED
     assert order.is_final
     assert order.updated_at == LATER
 
 
 MARKS: dict[str, Callable[[Order], None]] = {
     "mark_paid": lambda order: order.mark_paid(LATER + timedelta(hours=1)),
-    "mark_failed": lambda order: order.mark_failed(LATER + timedelta(hours=1)),
+    "mark_failed": lambda order: order.mark_failed(LATER + timedelta(hours=1), FailureReason.EXPIRED),
 }
 
 
@@ -195,7 +196,10 @@ MARKS: dict[str, Callable[[Order], None]] = {
 @pytest.mark.parametrize("second", ["mark_paid", "mark_failed"])
 def test_a_settled_order_never_changes_status_again(first: str, second: str) -> None:
     order = placed()
-    getattr(order, first)(LATER)
+    if first == "mark_paid":
+        order.mark_paid(LATER)
+    else:
+        order.mark_failed(LATER, FailureReason.DECLINED)
     settled = order.status
 
     with pytest.raises(InvalidTransition) as refused:
@@ -233,7 +237,7 @@ def test_a_payment_of_unknown_amount_or_currency_pays_nothing() -> None:
 def test_a_late_payment_for_a_failed_order_is_all_to_be_refunded() -> None:
     pending, paid, failed = placed(), placed(), placed()
     paid.mark_paid(LATER)
-    failed.mark_failed(LATER)
+    failed.mark_failed(LATER, FailureReason.EXPIRED)
 
     assert (pending.late_payment_to_refund, paid.late_payment_to_refund) == (0, 0)
     assert failed.late_payment_to_refund == 2299
@@ -292,19 +296,20 @@ R, X, A = PaymentOutcome.RECEIVED, PaymentOutcome.REFUSED, PaymentOutcome.AWAITE
 def test_only_a_pending_order_moves_and_money_for_a_failed_one_is_given_back(
     status: OrderStatus, outcome: PaymentOutcome, settled: Settled, after: OrderStatus
 ) -> None:
-    order = dataclasses.replace(placed(), status=status)
+    reason = FailureReason.EXPIRED if status is OrderStatus.FAILED else None
+    order = dataclasses.replace(placed(), status=status, failure_reason=reason)
 
-    assert order.settle(outcome, LATER) is settled
+    assert order.settle(outcome, LATER, FailureReason.CANCELLED) is settled
 
     assert order.status is after
     assert order.updated_at == (LATER if after is not status else NOW)
 
 
 def test_a_failed_order_refunded_in_full_takes_no_more_money_back() -> None:
-    order = dataclasses.replace(placed(), status=OrderStatus.FAILED)
+    order = dataclasses.replace(placed(), status=OrderStatus.FAILED, failure_reason=FailureReason.EXPIRED)
     order.record_refund(order.total_amount_cents, LATER)
 
-    assert order.settle(PaymentOutcome.RECEIVED, LATER) is Settled.ALREADY_FINAL
+    assert order.settle(PaymentOutcome.RECEIVED, LATER, FailureReason.DECLINED) is Settled.ALREADY_FINAL
 
 
 def test_the_first_payment_intent_named_is_the_orders_payment() -> None:

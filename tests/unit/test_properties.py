@@ -20,7 +20,7 @@ from domain.errors import (
     QuantityAboveLimit,
 )
 from domain.limits import PurchaseLimits
-from domain.ordering import Order, OrderStatus
+from domain.ordering import FailureReason, Order, OrderStatus
 from domain.shipping import COUNTRIES, ShippingRates
 from domain.values import MAX_INT32
 from tests.unit.builders import ADDRESS, FREE_SHIPPING, LIMITS, NOW, UNCAPPED, make_product
@@ -292,7 +292,7 @@ def test_an_order_moves_once_from_pending_to_paid_or_failed_and_then_never_again
             if mark == "paid":
                 order.mark_paid(at)
             else:
-                order.mark_failed(at)
+                order.mark_failed(at, FailureReason.EXPIRED)
         except InvalidTransition:
             assert final is not None
             assert (order.status, order.updated_at) == (before, updated_before)

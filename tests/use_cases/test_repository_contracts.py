@@ -14,7 +14,7 @@ from application.ports import UnitOfWorkFactory
 from domain.catalog import Product, Series
 from domain.errors import DomainError
 from domain.identity import RefreshToken, User
-from domain.ordering import Order, OrderItem, OrderStatus
+from domain.ordering import FailureReason, Order, OrderItem, OrderStatus
 from domain.values import MAX_INT32
 from tests.unit.builders import LIMITS
 
@@ -385,7 +385,14 @@ async def test_count_pending_counts_only_the_users_unpaid_orders(uow: UnitOfWork
             (bob, OrderStatus.PENDING),
         ]:
             await tx.orders.add(
-                Order(user_id=user_id, currency="usd", items=item, created_at=NOW, status=status)
+                Order(
+                    user_id=user_id,
+                    currency="usd",
+                    items=item,
+                    created_at=NOW,
+                    status=status,
+                    failure_reason=FailureReason.DECLINED if status is OrderStatus.FAILED else None,
+                )
             )
         assert await tx.orders.count_pending(ann) == 2  # the transaction sees its own orders
         await tx.commit()
@@ -494,7 +501,7 @@ async def test_pending_orders_are_listed_without_a_lock(uow: UnitOfWorkFactory) 
     async with uow() as tx:
         order = await tx.orders.get(order_id, for_update=True)
         assert order is not None
-        order.mark_failed(NOW)
+        order.mark_failed(NOW, FailureReason.EXPIRED)
         await tx.orders.update_status(order)
         await tx.commit()
 
@@ -539,6 +546,7 @@ async def _stored_order(
                 created_at=created_at,
                 status=status,
                 payment_intent_id=payment_intent_id,
+                failure_reason=FailureReason.EXPIRED if status is OrderStatus.FAILED else None,
             )
         )
         await tx.commit()

@@ -52,6 +52,8 @@ class MemoryOrderRepository:
             payment_intent_id=order.payment_intent_id,
             refunded_cents=order.refunded_cents,
             updated_at=order.updated_at,
+            failure_reason=order.failure_reason,
+            payment_client_secret=order.payment_client_secret,
         )
 
     async def update_fulfilment(self, order: Order) -> None:

@@ -13,12 +13,13 @@ from adapters.sqlalchemy.in_transaction import DriverInTransaction
 from adapters.sqlalchemy.rows import address_from_text, address_to_text, load_orders, with_refunds
 from adapters.sqlalchemy.tables import order_items, orders
 from domain.fulfilment import Fulfilment, FulfilmentStatus
-from domain.ordering import Order, OrderItem, OrderStatus
+from domain.ordering import FailureReason, Order, OrderItem, OrderStatus
 
 _ADD = (
     "WITH placed AS (INSERT INTO orders (user_id, status, total_amount_cents, currency, "
-    "payment_intent_id, refunded_cents, created_at, updated_at, shipping_address, shipping_cents) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $13, $14) RETURNING id), "
+    "payment_intent_id, refunded_cents, created_at, updated_at, shipping_address, shipping_cents, "
+    "failure_reason, payment_client_secret) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $13, $14, $15, $16) RETURNING id), "
     "lines AS (INSERT INTO order_items (order_id, product_id, title_snapshot, price_snapshot, quantity) "
     "SELECT placed.id, line.product_id, line.title, line.price, line.quantity FROM placed, "
     "unnest($9::bigint[], $10::text[], $11::int[], $12::int[]) WITH ORDINALITY "
@@ -30,13 +31,15 @@ _WITH_LINES = (
     "SELECT o.id, o.user_id, o.status, o.currency, o.payment_intent_id, o.refunded_cents, "
     "o.created_at, o.updated_at, i.product_id, i.title_snapshot, i.price_snapshot, i.quantity, "
     "o.shipping_address, o.shipping_cents, "
-    "o.fulfilment_status, o.carrier, o.tracking_number, o.shipped_at, o.delivered_at "
+    "o.fulfilment_status, o.carrier, o.tracking_number, o.shipped_at, o.delivered_at, "
+    "o.failure_reason, o.payment_client_secret "
     "FROM orders o LEFT JOIN order_items i ON i.order_id = o.id WHERE o.id = $1 ORDER BY i.id"
 )
 _LOCKED_WITH_LINES = _WITH_LINES + " FOR UPDATE OF o"
 _PENDING = "SELECT count(*) FROM orders WHERE user_id = $1 AND status = 'PENDING'"
 _UPDATE_STATUS = (
-    "UPDATE orders SET status = $2, payment_intent_id = $3, refunded_cents = $4, updated_at = $5 "
+    "UPDATE orders SET status = $2, payment_intent_id = $3, refunded_cents = $4, updated_at = $5, "
+    "failure_reason = $6, payment_client_secret = $7 "
     "WHERE id = $1"
 )
 
@@ -67,6 +70,8 @@ def _order_from_records(records: list[Any]) -> Order:
             shipped_at=None if first[17] is None else utc(first[17]),
             delivered_at=None if first[18] is None else utc(first[18]),
         ),
+        failure_reason=None if first[19] is None else FailureReason(first[19]),
+        payment_client_secret=first[20],
     )
 
 
@@ -95,6 +100,8 @@ class SqlOrderRepository:
                 [item.quantity for item in order.items],
                 address_to_text(order.shipping_address),
                 order.shipping_cents,
+                None if order.failure_reason is None else order.failure_reason.value,
+                order.payment_client_secret,
             )
             return order
         order.id = (
@@ -111,6 +118,8 @@ class SqlOrderRepository:
                     updated_at=order.updated_at or order.created_at,
                     shipping_address=address_to_text(order.shipping_address),
                     shipping_cents=order.shipping_cents,
+                    failure_reason=None if order.failure_reason is None else order.failure_reason.value,
+                    payment_client_secret=order.payment_client_secret,
                 )
                 .returning(orders.c.id)
             )
@@ -180,6 +189,8 @@ class SqlOrderRepository:
                 order.payment_intent_id,
                 order.refunded_cents,
                 order.updated_at,
+                None if order.failure_reason is None else order.failure_reason.value,
+                order.payment_client_secret,
             )
             return
         await self._conn.execute(
@@ -190,6 +201,8 @@ class SqlOrderRepository:
                 payment_intent_id=order.payment_intent_id,
                 refunded_cents=order.refunded_cents,
                 updated_at=order.updated_at,
+                failure_reason=None if order.failure_reason is None else order.failure_reason.value,
+                payment_client_secret=order.payment_client_secret,
             )
         )
 

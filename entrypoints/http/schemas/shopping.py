@@ -9,7 +9,7 @@ from application.cart import CartView
 from application.checkout import PAYMENT_METHOD_MAX_LENGTH
 from application.idempotent_checkout import IDEMPOTENCY_KEY_MAX_LENGTH
 from application.queries import Page
-from domain.ordering import Order, OrderStatus
+from domain.ordering import FailureReason, Order, OrderStatus
 from domain.shipping import CITY_MAX, LINE_MAX, NAME_MAX, PHONE_MAX, POSTAL_CODE_MAX, Address
 from domain.values import MAX_INT32
 from entrypoints.http.parameters import MAX_ID
@@ -161,7 +161,13 @@ class OrderResponse(msgspec.Struct, kw_only=True):
     currency: str
     created_at: datetime
     items: list[OrderItemResponse]
-    payment_client_secret: str | None = None
+    payment_client_secret: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="What the customer's client needs to complete the payment (3-D Secure): "
+            "shown to the order's owner only, while the order is PENDING; null otherwise."
+        ),
+    ] = None
     refunded_cents: Annotated[
         int,
         msgspec.Meta(
@@ -182,6 +188,14 @@ class OrderResponse(msgspec.Struct, kw_only=True):
         list[RefundResponse],
         msgspec.Meta(description="Every refund asked for or made outside the shop, oldest first."),
     ]
+    failure_reason: Annotated[
+        FailureReason | None,
+        msgspec.Meta(
+            description="Why the order FAILED (on every FAILED order; null otherwise): `declined` (the "
+            "card was refused), `payment_unavailable` (the provider could not be reached at checkout), "
+            "`expired` (not paid in time), `cancelled` (by the customer)."
+        ),
+    ] = None
 
     @classmethod
     def of(cls, order: Order, client_secret: str | None = None) -> OrderResponse:
@@ -209,7 +223,12 @@ class OrderResponse(msgspec.Struct, kw_only=True):
             shipping_cents=order.shipping_cents,
             fulfilment=FulfilmentResponse.of(order.fulfilment),
             refunds=[RefundResponse.of(refund) for refund in order.refunds],
+            failure_reason=order.failure_reason,
         )
+
+
+class PayForOrderRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    payment_method_id: Annotated[str, msgspec.Meta(min_length=1, max_length=PAYMENT_METHOD_MAX_LENGTH)]
 
 
 class OrderPage(msgspec.Struct, kw_only=True):
@@ -219,9 +238,13 @@ class OrderPage(msgspec.Struct, kw_only=True):
     offset: int
 
     @classmethod
-    def of(cls, page: Page[Order]) -> OrderPage:
+    def of(cls, page: Page[Order], *, for_owner: bool = False) -> OrderPage:
+        """for_owner: the page of the orders' owner, who is shown their PENDING orders' client secrets."""
         return cls(
-            items=[OrderResponse.of(order) for order in page.items],
+            items=[
+                OrderResponse.of(order, order.client_secret_for_owner if for_owner else None)
+                for order in page.items
+            ],
             total=page.total,
             limit=page.limit,
             offset=page.offset,
