@@ -220,6 +220,9 @@ def test_any_sequence_of_attempts_leaves_a_legal_state_each_step_at_most_once(
             status=target.status,
             refunded_cents=target.refunded_cents,
             fulfilment=target.fulfilment,
+            failure_reason=target.failure_reason,
+            shipping_address=target.shipping_address,
+            shipping_cents=target.shipping_cents,
         )
     assert ships <= 1
     assert deliveries <= ships
