@@ -142,11 +142,16 @@ async def _stock_of(http: httpx.AsyncClient, shop: Shop, product_id: int) -> int
 
 
 async def _add(http: httpx.AsyncClient, customer: Session, product_id: int, quantity: int) -> httpx.Response:
-    return await http.post(
+    """Add to the cart; once it is added, the cart ships to HOME (checkout needs an address)."""
+    added = await http.post(
         "/cart/add",
         json={"product_id": product_id, "quantity": quantity},
         headers=bearer(customer.access_token),
     )
+    if added.status_code == 200:
+        shipped = await http.put("/cart/shipping-address", json=HOME, headers=bearer(customer.access_token))
+        assert shipped.status_code == 200, shipped.text
+    return added
 
 
 async def _cart(http: httpx.AsyncClient, customer: Session) -> Json:
@@ -157,9 +162,6 @@ async def _cart(http: httpx.AsyncClient, customer: Session) -> Json:
 
 
 async def _checkout(http: httpx.AsyncClient, customer: Session, body: Json) -> httpx.Response:
-    """Ship to HOME (the cart needs an address), then check out."""
-    shipped = await http.put("/cart/shipping-address", json=HOME, headers=bearer(customer.access_token))
-    assert shipped.status_code == 200, shipped.text
     return await http.post("/checkout", json=body, headers=bearer(customer.access_token))
 
 

@@ -35,6 +35,8 @@ CONTRACT_CODES = {
     "cart_empty": 409,
     "idempotency_key_reused": 409,
     "too_many_pending_orders": 409,
+    "shipping_address_required": 409,
+    "country_not_served": 409,
     "payment_declined": 402,
     "conflict": 409,
     "rate_limited": 429,

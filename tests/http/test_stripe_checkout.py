@@ -19,7 +19,7 @@ from entrypoints.settings import PaymentProviderKind
 from tests.conftest import make_settings
 from tests.http.catalog_helpers import book, create_product, make_admin
 from tests.http.conftest import bearer, in_app_loop, signup_and_login
-from tests.http.shopping_helpers import PAYMENT_FAILED, SUCCEEDED, deliver, event_for
+from tests.http.shopping_helpers import HOME, PAYMENT_FAILED, SUCCEEDED, deliver, event_for
 from tests.payments.fake_stripe import Behaviour, FakeStripe
 
 pytestmark = pytest.mark.backends("sqlite")
@@ -55,6 +55,8 @@ async def _buyer_with_a_book(client: AsyncTestClient[Litestar], container: Conta
         "/cart/add", json={"product_id": product["id"], "quantity": 2}, headers=bearer(buyer.access_token)
     )
     assert response.status_code == 200, response.text
+    shipped = await client.put("/cart/shipping-address", json=HOME, headers=bearer(buyer.access_token))
+    assert shipped.status_code == 200, shipped.text
     return buyer.access_token, int(product["id"])
 
 
