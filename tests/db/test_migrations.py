@@ -31,6 +31,7 @@ TABLES = {
     "order_items",
     "idempotency_keys",
     "payment_events",
+    "refunds",
 }
 
 

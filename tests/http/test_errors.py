@@ -43,6 +43,8 @@ CONTRACT_CODES = {
     "payment_unavailable": 503,
     "order_not_cancellable": 409,
     "service_unavailable": 503,  # the database is down (not in the table; 503 like its sibling)
+    "order_not_refundable": 409,
+    "refund_exceeds_payment": 409,
 }
 
 
