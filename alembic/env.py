@@ -24,15 +24,45 @@ def _url() -> str:
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _enforce_foreign_keys(connection, on=False)
     context.configure(
         connection=connection,
         target_metadata=metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
         include_object=exists_on(connection.dialect.name),
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                _refuse_broken_references(connection)
+    finally:
+        if sqlite:
+            _enforce_foreign_keys(connection, on=True)
+
+
+def _enforce_foreign_keys(connection: Connection, *, on: bool) -> None:
+    """SQLite alters a table in batch mode by copying it and dropping the old one, which its foreign
+    keys refuse (or cascade) once other tables point at rows: Alembic's documented way is to
+    migrate with them off. The pragma is ignored inside a transaction (and the engine opens every
+    one with BEGIN), so it goes to the driver's connection between transactions."""
+    if connection.in_transaction():
+        connection.commit()
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    finally:
+        cursor.close()
+
+
+def _refuse_broken_references(connection: Connection) -> None:
+    """With the foreign keys off, a migration must not have left a row pointing nowhere."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration left rows whose references are broken: {broken[:5]}")
 
 
 async def _run_online() -> None:

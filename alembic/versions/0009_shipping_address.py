@@ -23,19 +23,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # No batch mode: on SQLite it copies the table and drops the old one, which the foreign keys
-    # of cart_items and order_items refuse (or cascade) once rows exist. SQLite's own ADD COLUMN
-    # takes a column CHECK; PostgreSQL gets the same named constraint on the table.
-    op.add_column("carts", sa.Column("shipping_address", sa.Text(), nullable=True))
-    op.add_column("orders", sa.Column("shipping_address", sa.Text(), nullable=True))
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute(
-            "ALTER TABLE orders ADD COLUMN shipping_cents INTEGER DEFAULT '0' NOT NULL "
-            "CONSTRAINT ck_orders_shipping_not_negative CHECK (shipping_cents >= 0)"
-        )
-        return
-    op.add_column("orders", sa.Column("shipping_cents", sa.Integer(), server_default="0", nullable=False))
-    op.create_check_constraint(op.f("ck_orders_shipping_not_negative"), "orders", "shipping_cents >= 0")
+    with op.batch_alter_table("carts") as batch:
+        batch.add_column(sa.Column("shipping_address", sa.Text(), nullable=True))
+    with op.batch_alter_table("orders") as batch:
+        batch.add_column(sa.Column("shipping_address", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("shipping_cents", sa.Integer(), server_default="0", nullable=False))
+        batch.create_check_constraint(op.f("ck_orders_shipping_not_negative"), "shipping_cents >= 0")
 
 
 def downgrade() -> None:

@@ -32,38 +32,23 @@ INDEX = "ix_orders_fulfilment_status_created_at_id"
 
 
 def upgrade() -> None:
-    # No batch mode: on SQLite it would copy orders into a new table and drop the old one, which
-    # foreign keys refuse once orders have items. SQLite adds columns in place, each CHECK going
-    # with a column (it may name others); PostgreSQL adds the table's constraints.
-    if op.get_bind().dialect.name == "sqlite":
-        for column in (
-            f"fulfilment_status VARCHAR(16) DEFAULT 'UNFULFILLED' NOT NULL "
-            f"CONSTRAINT ck_orders_fulfilment_status CHECK ({STATUSES})",
-            "carrier VARCHAR(100)",
-            "tracking_number VARCHAR(100)",
-            "delivered_at DATETIME",
-            f"shipped_at DATETIME CONSTRAINT ck_orders_fulfilment_facts CHECK ({FULFILMENT_FACTS})",
-        ):
-            op.execute(f"ALTER TABLE orders ADD COLUMN {column}")
-    else:
-        op.add_column(
-            "orders",
-            sa.Column("fulfilment_status", sa.String(16), server_default="UNFULFILLED", nullable=False),
+    with op.batch_alter_table("orders") as batch:
+        batch.add_column(
+            sa.Column("fulfilment_status", sa.String(16), server_default="UNFULFILLED", nullable=False)
         )
-        op.add_column("orders", sa.Column("carrier", sa.String(100), nullable=True))
-        op.add_column("orders", sa.Column("tracking_number", sa.String(100), nullable=True))
-        op.add_column("orders", sa.Column("shipped_at", sa.DateTime(timezone=True), nullable=True))
-        op.add_column("orders", sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True))
-        op.create_check_constraint(op.f("ck_orders_fulfilment_status"), "orders", STATUSES)
-        op.create_check_constraint(op.f("ck_orders_fulfilment_facts"), "orders", FULFILMENT_FACTS)
-    op.create_index(op.f(INDEX), "orders", ["fulfilment_status", "created_at", "id"])
+        batch.add_column(sa.Column("carrier", sa.String(100), nullable=True))
+        batch.add_column(sa.Column("tracking_number", sa.String(100), nullable=True))
+        batch.add_column(sa.Column("shipped_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True))
+        batch.create_check_constraint(op.f("ck_orders_fulfilment_status"), STATUSES)
+        batch.create_check_constraint(op.f("ck_orders_fulfilment_facts"), FULFILMENT_FACTS)
+        batch.create_index(op.f(INDEX), ["fulfilment_status", "created_at", "id"])
 
 
 def downgrade() -> None:
-    op.drop_index(op.f(INDEX), table_name="orders")
-    if op.get_bind().dialect.name != "sqlite":
-        op.drop_constraint(op.f("ck_orders_fulfilment_facts"), "orders", type_="check")
-        op.drop_constraint(op.f("ck_orders_fulfilment_status"), "orders", type_="check")
-    # On SQLite (3.35+, in place) each column goes with its own CHECK: shipped_at's names the others.
-    for column in ("shipped_at", "delivered_at", "tracking_number", "carrier", "fulfilment_status"):
-        op.drop_column("orders", column)
+    with op.batch_alter_table("orders") as batch:
+        batch.drop_index(op.f(INDEX))
+        batch.drop_constraint(op.f("ck_orders_fulfilment_facts"), type_="check")
+        batch.drop_constraint(op.f("ck_orders_fulfilment_status"), type_="check")
+        for column in COLUMNS:
+            batch.drop_column(column)

@@ -45,6 +45,7 @@ CONTRACT_CODES = {
     "service_unavailable": 503,  # the database is down (not in the table; 503 like its sibling)
     "order_not_refundable": 409,
     "refund_exceeds_payment": 409,
+    "order_not_shippable": 409,
 }
 
 
