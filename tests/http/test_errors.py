@@ -40,6 +40,7 @@ CONTRACT_CODES = {
     "rate_limited": 429,
     "payment_unavailable": 503,
     "service_unavailable": 503,  # the database is down (not in the table; 503 like its sibling)
+    "order_not_shippable": 409,
 }
 
 

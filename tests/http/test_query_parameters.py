@@ -69,8 +69,8 @@ DOCUMENTED_QUERY = {
         "limit",
         "offset",
     },
-    ("/admin/orders", "get"): {"status", "user_id", "limit", "offset"},
-    ("/admin/users", "get"): {"is_active", "limit", "offset"},
+    ("/admin/orders", "get"): {"status", "user_id", "fulfilment_status", "limit", "offset"},
+    ("/admin/users", "get"): {"is_active", "email", "limit", "offset"},
 }
 
 
