@@ -202,6 +202,7 @@ REQUIRED_FIELDS: dict[tuple[str, str], list[str]] = {
     ("POST", "/admin/products"): ["title", "series", "author", "price_cents"],
     ("PUT", "/cart/shipping-address"): ["name", "line1", "city", "postal_code", "country"],
     ("POST", "/orders/1/pay"): ["payment_method_id"],
+    ("POST", "/admin/orders/1/ship"): ["carrier", "tracking_number"],
 }
 
 
