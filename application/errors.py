@@ -84,7 +84,8 @@ class IdempotencyKeyReused(ApplicationError):
 
 
 class PaymentDeclined(ApplicationError):
-    """The card was refused. The order is kept as FAILED, its stock restored, the cart kept."""
+    """The card was refused. At checkout the order is kept as FAILED, its stock restored, the cart
+    kept; paying an order again, the order stays PENDING with its stock, for another attempt."""
 
     def __init__(self, order_id: int, reason: str | None = None) -> None:
         super().__init__(f"the payment for order {order_id} was declined" + (f": {reason}" if reason else ""))
