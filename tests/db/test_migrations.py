@@ -29,6 +29,7 @@ TABLES = {
     "order_items",
     "idempotency_keys",
     "payment_events",
+    "outbox_messages",
 }
 
 
