@@ -3,6 +3,7 @@ engine every message that is due (after a restart, a lost hand-over, or a claim 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -16,6 +17,8 @@ logger = logging.getLogger("bookshop.messages")
 CLOCK_TOLERANCE = timedelta(seconds=1)
 """A delivery the engine runs at most this early (its clock against ours) still counts as due."""
 RELAY_BATCH = 500
+HAND_OVER_SECONDS = 1.0
+"""The longest a request waits, after its commit, to hand its messages to the engine."""
 
 
 class Delivery(StrEnum):
@@ -149,7 +152,9 @@ class HandOverAfterCommit:
 
     async def __call__(self, message_ids: Sequence[str]) -> None:
         try:
-            for message_id in message_ids:
-                await self._queue.deliver(message_id)
-        except QueueUnavailable as unavailable:
-            logger.info("messages %s left to the relay: %s", ", ".join(message_ids), unavailable)
+            async with asyncio.timeout(HAND_OVER_SECONDS):
+                for message_id in message_ids:
+                    await self._queue.deliver(message_id)
+        except (QueueUnavailable, TimeoutError) as unavailable:
+            reason = str(unavailable) or "no answer in time"
+            logger.info("messages %s left to the relay: %s", ", ".join(message_ids), reason)
