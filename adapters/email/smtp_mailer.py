@@ -8,6 +8,7 @@ message's fault: retried, so the messages go out once the settings are right."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass
 
 import aiosmtplib
@@ -26,6 +27,8 @@ class SmtpServer:
     password: str | None = None
     starttls: bool = False
     timeout_seconds: float = 10.0
+    tls_context: ssl.SSLContext | None = None
+    """The certificates STARTTLS trusts: the system's when None."""
 
 
 class SmtpMailer:
@@ -46,6 +49,7 @@ class SmtpMailer:
                     start_tls=server.starttls,
                     use_tls=False,
                     timeout=server.timeout_seconds,
+                    tls_context=server.tls_context,
                 )
         except aiosmtplib.SMTPRecipientsRefused as refused:
             permanent = all(r.code >= PERMANENT_FROM for r in refused.recipients)
