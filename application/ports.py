@@ -512,6 +512,10 @@ class Outbox(Protocol):
 
     async def get(self, message_id: str) -> StoredMessage | None: ...
 
+    async def find(self, key: str) -> StoredMessage | None:
+        """The message recorded with this key (OutboxMessage.key), if any."""
+        ...
+
     async def due(self, now: datetime, limit: int) -> list[str]:
         """Up to `limit` ids of PENDING messages whose next attempt is due and that nobody holds
         a live claim on, oldest first."""

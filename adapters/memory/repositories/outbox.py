@@ -25,6 +25,9 @@ class MemoryOutbox:
     async def get(self, message_id: str) -> StoredMessage | None:
         return self._messages.get(message_id)
 
+    async def find(self, key: str) -> StoredMessage | None:
+        return next((m for m in self._messages.values() if m.key == key), None)
+
     async def due(self, now: datetime, limit: int) -> list[str]:
         due = [m for m in self._messages.values() if self._takeable(m, now, now)]
         due.sort(key=lambda m: (m.next_attempt_at, m.id))

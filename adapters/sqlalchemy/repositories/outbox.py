@@ -50,6 +50,10 @@ class SqlOutbox:
         ).first()
         return None if row is None else _message(row)
 
+    async def find(self, key: str) -> StoredMessage | None:
+        row = (await self._conn.execute(select(outbox_messages).where(outbox_messages.c.key == key))).first()
+        return None if row is None else _message(row)
+
     async def due(self, now: datetime, limit: int) -> list[str]:
         rows = await self._conn.execute(
             select(outbox_messages.c.id)
