@@ -100,14 +100,14 @@ async def until(check: Callable[[], Awaitable[T]], *, seconds: float = 15) -> T:
 
 async def outbox(container: Container, message_id: str) -> StoredMessage:
     async with container.unit_of_work() as tx:
-        message = await tx.outbox.get(message_id)
+        message: StoredMessage | None = await tx.outbox.get(message_id)
     assert message is not None
     return message
 
 
 async def welcome_of(container: Container, user: User) -> StoredMessage:
     async with container.unit_of_work() as tx:
-        message = await tx.outbox.find(f"welcome:{user.id}")
+        message: StoredMessage | None = await tx.outbox.find(f"welcome:{user.id}")
     assert message is not None
     return message
 
