@@ -86,7 +86,14 @@ class ShopJobs:
                 job of the shop may run twice safely (a delivery claims its message first)."""
                 for job in await app.job_manager.get_stalled_jobs():
                     logger.warning("retrying job %s (%s): its worker stopped", job.id, job.task_name)
-                    await app.job_manager.retry_job(job)
+                    try:
+                        await app.job_manager.retry_job(job)
+                    except procrastinate.exceptions.UniqueViolation:
+                        # The same job waits already (its queueing lock): this copy is not needed.
+                        assert job.id is not None
+                        await app.job_manager.finish_job_by_id_async(
+                            job.id, status=procrastinate.jobs.Status.FAILED, delete_job=True
+                        )
 
     @property
     def _embedded(self) -> bool:

@@ -13,9 +13,10 @@ from typing import TypeVar
 
 import pytest
 from litestar.testing import AsyncTestClient
+from procrastinate.jobs import Status
 
 from adapters.email.memory_mailer import MemoryMailer
-from adapters.jobs.engine import DELIVER_MESSAGE, QUEUE
+from adapters.jobs.engine import DELIVER_MESSAGE, QUEUE, RETRY_STALLED_JOBS
 from adapters.jobs.schema import install_job_schema
 from application.outbox import MessageStatus, OutboxMessage, StoredMessage
 from domain.catalog import Product, Series
@@ -262,3 +263,31 @@ async def _stored_after(container: Container, message_id: str) -> StoredMessage:
 
 async def _all_sent(container: Container, ids: list[str]) -> bool:
     return all([await _status_is(container, i, MessageStatus.SENT) for i in ids])
+
+
+@pytest.mark.backends("postgres")
+@pytest.mark.usefixtures("engine_ready")
+async def test_a_job_held_by_a_worker_that_died_is_run_again(database_url: str) -> None:
+    """A worker took a delivery and died (no more heartbeats): the periodic recovery puts the job
+    back, and a live worker sends the message."""
+    with smtp_sink() as sink:
+        container = build_container(jobs_settings(database_url, sink))
+        jobs = ShopJobs(container, FAST)
+        async with jobs.app.open_async():
+            user = await container.sign_up()("ann@example.com", "correct horse battery")
+            message = await welcome_of(container, user)
+            manager = jobs.app.job_manager
+            dead_worker = await manager.register_worker()
+            taken = await manager.fetch_job([QUEUE], dead_worker)
+            assert taken is not None
+            assert taken.task_name == DELIVER_MESSAGE
+            await manager.unregister_worker(dead_worker)  # gone, as after a kill and the pruning
+
+            await jobs.app.tasks[RETRY_STALLED_JOBS](timestamp=0)
+
+            assert taken.id is not None
+            assert await manager.get_job_status_async(taken.id) is Status.TODO
+
+        async with working(container):
+            assert await until(lambda: _status_is(container, message.id, MessageStatus.SENT))
+    assert list(sink.counts().values()) == [1]
