@@ -11,6 +11,7 @@ from application.errors import (
     InvalidCredentials,
     InvalidRefreshToken,
 )
+from application.messages import welcome
 from application.ports import Clock, PasswordHasher, TokenService, UnitOfWork, UnitOfWorkFactory
 from application.queries import UserQueries
 from domain.errors import InvalidValue, SessionEnded
@@ -54,6 +55,7 @@ class SignUp:
       control or invisible formatting character; one account per email.
     - The password is 8 to 128 characters; only its argon2id hash is kept.
     - A new account is always an active USER.
+    - The new customer is welcomed by email, recorded with the account (application.outbox).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock) -> None:
@@ -66,7 +68,9 @@ class SignUp:
         check_password_policy(password)
         password_hash = await self._hasher.hash(password)
         async with self._uow() as uow:
-            user = await uow.users.add(User.register(normalized, password_hash, self._clock.now()))
+            now = self._clock.now()
+            user = await uow.users.add(User.register(normalized, password_hash, now))
+            await uow.outbox.add(welcome(user), now)
             await uow.commit()
         return user
 

@@ -6,7 +6,7 @@ JWT, Stripe) implement them; use cases only ever see these names.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 from application.idempotency import CheckoutOutcomeKind, IdempotencyRecord
+from application.outbox import ContextValue, Email, OutboxMessage, RenderedMessage, StoredMessage
 from domain.cart import Cart
 from domain.catalog import Product, Series
 from domain.identity import RefreshToken, Role, User
@@ -237,6 +238,8 @@ class UnitOfWork(Protocol):
     def payment_events(self) -> PaymentEventLog: ...
     @property
     def refunds(self) -> RefundRepository: ...
+    @property
+    def outbox(self) -> Outbox: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -560,4 +563,67 @@ class CacheProbe(Protocol):
         """True when the shared cache (Redis) answers within its short time limit. False means
         what lives there is kept in each process's memory meanwhile (the rate limit counts per
         process); the shop still serves."""
+        ...
+
+
+class Outbox(Protocol):
+    """The messages waiting to be sent (application.outbox), in the shop's own store: a message is
+    added in the transaction of the change that causes it, so it exists exactly when that change
+    was committed. Claims are atomic: of concurrent claims of one message, one wins."""
+
+    async def add(self, message: OutboxMessage, now: datetime) -> StoredMessage | None:
+        """Record the message, due now. None, and nothing recorded, when a message with the same
+        key was recorded before."""
+        ...
+
+    async def get(self, message_id: str) -> StoredMessage | None: ...
+
+    async def find(self, key: str) -> StoredMessage | None:
+        """The message recorded with this key (OutboxMessage.key), if any."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        """Up to `limit` ids of PENDING messages whose next attempt is due and that nobody holds
+        a live claim on, oldest first."""
+        ...
+
+    async def claim(
+        self, message_id: str, *, now: datetime, due_by: datetime, lease_until: datetime
+    ) -> StoredMessage | None:
+        """Take the message for one delivery attempt: when it is PENDING, due by `due_by` and not
+        claimed at `now` (no claim, or one that ran out), count the attempt and hold it until
+        `lease_until`; return it as claimed. None when it is not there to take."""
+        ...
+
+    async def mark_sent(self, message_id: str, attempt: int, now: datetime) -> bool:
+        """SENT, if the claim of attempt number `attempt` is still the latest. False otherwise (the
+        claim ran out and another attempt took the message)."""
+        ...
+
+    async def mark_failed(self, message_id: str, attempt: int, error: str, retry_at: datetime | None) -> bool:
+        """Release the claim of attempt `attempt` after a failure: PENDING again, due at
+        `retry_at`, or DEAD when retry_at is None. False when that claim is no longer the latest."""
+        ...
+
+
+class MessageRenderer(Protocol):
+    def render(self, kind: str, context: Mapping[str, ContextValue]) -> RenderedMessage:
+        """Subject, plain text and HTML of a message of this kind. Raises RenderingFailed for a
+        kind without templates or a context that does not fit them."""
+        ...
+
+
+class Mailer(Protocol):
+    async def send(self, email: Email) -> None:
+        """Hand the email over for delivery, within the adapter's time limit. Raises
+        DeliveryFailed (permanent or not) when it was not accepted; never another exception."""
+        ...
+
+
+class DeliveryQueue(Protocol):
+    """The job engine, seen from the use cases: it runs a delivery of an outbox message."""
+
+    async def deliver(self, message_id: str, *, at: datetime | None = None) -> None:
+        """Have the message delivered soon (or not before `at`). A delivery of it already waiting
+        makes this a no-op. Raises QueueUnavailable when the engine cannot be reached."""
         ...

@@ -79,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     expire.set_defaults(handler=_expire_pending)
 
+    worker = commands.add_parser(
+        "worker",
+        help="run the background jobs (emails, expiry of unpaid orders) until SIGTERM or Ctrl-C",
+    )
+    worker.set_defaults(handler=_worker)
+
     seed = commands.add_parser("seed-demo", help="load the demo catalogue (idempotent)")
     seed.set_defaults(handler=_seed_demo)
 
@@ -144,6 +150,27 @@ def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
     config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
     command.upgrade(config, "head")
     print("database is at the latest migration")
+    if settings.database_url.startswith("postgresql"):
+        from adapters.jobs.schema import install_job_schema  # noqa: PLC0415
+
+        applied = asyncio.run(install_job_schema(settings.database_url))
+        print("job engine schema applied" if applied else "job engine schema is there")
+    return 0
+
+
+def _worker(_: argparse.Namespace, settings: Settings) -> int:
+    """The jobs, in the foreground. With PostgreSQL, as many as you like, on any host; with SQLite,
+    for a shop whose `serve` does not run them (RUN_JOBS_IN_PROCESS=false)."""
+    if settings.uses_memory_store:
+        raise CommandError("memory:// lives in one process: `bookshop serve` runs its jobs itself")
+    import logging.config  # noqa: PLC0415 - see the module docstring
+
+    from entrypoints.jobs import run_worker  # noqa: PLC0415
+    from entrypoints.logs import logging_config  # noqa: PLC0415
+
+    logging.config.dictConfig(logging_config(json_lines=settings.is_production))
+    _run(settings, run_worker)
+    print("worker stopped")
     return 0
 
 

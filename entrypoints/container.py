@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
+import procrastinate
 from dependency_injector import containers, providers
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -16,6 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.caching.version_reads import SharedVersionReads
 from adapters.caching.versioned_cache import VersionedCache
+from adapters.email.file_mailer import FileMailer
+from adapters.email.memory_mailer import MemoryMailer
+from adapters.email.smtp_mailer import SmtpMailer, SmtpServer
+from adapters.email.templates import JinjaMessageRenderer
+from adapters.jobs.engine import EmbeddedConnector, postgres_connector
+from adapters.jobs.queue import ProcrastinateDeliveryQueue
 from adapters.memory.attempt_counter import MemoryAttemptCounter
 from adapters.memory.catalogue_version import MemoryCatalogueVersion
 from adapters.memory.probe import MemoryDatabaseProbe
@@ -41,10 +48,12 @@ from application.cancel_order import CancelOrder
 from application.cart import AddToCart, RemoveFromCart, SetShippingAddress, ViewCart
 from application.catalog import ChangeStock, CreateProduct, UpdateProduct
 from application.checkout import Checkout
+from application.deliver_messages import DeliverMessage, HandOverAfterCommit, RelayDueMessages
 from application.demo_catalogue import LoadDemoCatalogue
 from application.expire_pending_orders import ExpirePendingOrders
 from application.fulfilment import DeliverOrder, ShipOrder
 from application.idempotent_checkout import IdempotentCheckout
+from application.outbox import RetryPolicy
 from application.own_account import (
     Authenticate,
     LogIn,
@@ -170,6 +179,56 @@ def _payment_provider(settings: Settings) -> PaymentProvider:
     return BuiltInTestPaymentProvider()
 
 
+def _uses_postgres(settings: Settings) -> bool:
+    return settings.database_url.startswith("postgresql")
+
+
+def _job_app(settings: Settings) -> procrastinate.App:
+    """procrastinate on the shop's PostgreSQL, or in this process's memory (adapters.jobs.engine)."""
+    if _uses_postgres(settings):
+        connector: procrastinate.BaseConnector = postgres_connector(
+            settings.database_url,
+            pool_size=settings.worker_concurrency + 2,
+            timeout_seconds=settings.db_timeout_seconds,
+        )
+    else:
+        connector = EmbeddedConnector()
+    return procrastinate.App(connector=connector)
+
+
+def _hand_over(settings: Settings, queue: ProcrastinateDeliveryQueue) -> HandOverAfterCommit | None:
+    """Messages go to the engine right after commit wherever a worker may take them: the shop's
+    PostgreSQL, or this process when it runs the jobs. Otherwise the relay finds them."""
+    if _uses_postgres(settings) or settings.runs_jobs_in_process:
+        return HandOverAfterCommit(queue)
+    return None
+
+
+def _email_backend(settings: Settings) -> str:
+    return settings.email_backend.value
+
+
+def _smtp_server(settings: Settings) -> SmtpServer:
+    return SmtpServer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+        timeout_seconds=settings.smtp_timeout_seconds,
+    )
+
+
+def _retry_policy(settings: Settings) -> RetryPolicy:
+    first_wait = timedelta(seconds=settings.outbox_retry_seconds)
+    return RetryPolicy(
+        max_attempts=settings.outbox_max_attempts,
+        first_wait=first_wait,
+        max_wait=max(first_wait, timedelta(hours=1)),
+        lease=timedelta(seconds=max(60.0, settings.smtp_timeout_seconds * 4)),
+    )
+
+
 class Container(containers.DeclarativeContainer):
     """Providers annotated `Provides[...]` are what entrypoints may ask for, by type (see
     entrypoints.provides): adding a use case is adding its provider here."""
@@ -179,10 +238,13 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     engine = providers.Singleton(_engine, settings)
     memory_store = providers.Singleton(MemoryStore)
+    job_app = providers.Singleton(_job_app, settings)
+    delivery_queue = providers.Singleton(ProcrastinateDeliveryQueue, job_app)
+    hand_over = providers.Singleton(_hand_over, settings, delivery_queue)
     unit_of_work = providers.Selector(
         providers.Callable(_store_kind, settings),
-        sqlalchemy=providers.Factory(SqlUnitOfWork, engine),
-        memory=providers.Factory(MemoryUnitOfWork, memory_store),
+        sqlalchemy=providers.Factory(SqlUnitOfWork, engine, messages_committed=hand_over),
+        memory=providers.Factory(MemoryUnitOfWork, memory_store, messages_committed=hand_over),
     )
     database_probe: Provides[DatabaseProbe] = providers.Selector(
         providers.Callable(_store_kind, settings),
@@ -338,6 +400,30 @@ class Container(containers.DeclarativeContainer):
     )
     pay_for_order: Provides[PayForOrder] = providers.Singleton(
         PayForOrder, uow=unit_of_work.provider, provider=payment_provider, clock=clock
+    )
+
+    message_renderer = providers.Singleton(JinjaMessageRenderer, settings.provided.shop_url)
+    memory_mailer = providers.Singleton(MemoryMailer)
+    mailer = providers.Selector(
+        providers.Callable(_email_backend, settings),
+        file=providers.Singleton(FileMailer, settings.provided.mail_dir, settings.provided.email_from),
+        smtp=providers.Singleton(
+            SmtpMailer, providers.Callable(_smtp_server, settings), settings.provided.email_from
+        ),
+        memory=memory_mailer,
+    )
+    retry_policy = providers.Singleton(_retry_policy, settings)
+    deliver_message: Provides[DeliverMessage] = providers.Singleton(
+        DeliverMessage,
+        uow=unit_of_work.provider,
+        renderer=message_renderer,
+        mailer=mailer,
+        queue=delivery_queue,
+        clock=clock,
+        policy=retry_policy,
+    )
+    relay_due_messages: Provides[RelayDueMessages] = providers.Singleton(
+        RelayDueMessages, uow=unit_of_work.provider, queue=delivery_queue, clock=clock
     )
 
 

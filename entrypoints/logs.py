@@ -142,5 +142,7 @@ def logging_config(*, json_lines: bool, level: str = "INFO") -> dict[str, Any]:
             "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
             "uvicorn.error": {"handlers": ["default"], "level": level, "propagate": False},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            # The job engine logs each job it starts and ends; the shop logs what the jobs did.
+            "procrastinate": {"level": "WARNING"},
         },
     }

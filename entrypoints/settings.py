@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TypedDict, TypeVar
 
 from dotenv import dotenv_values
 
@@ -15,6 +16,7 @@ from domain.errors import InvalidValue
 from domain.shipping import DEFAULT_SHIPPING_RATES, ShippingRates
 
 MIN_PRODUCTION_SECRET_BYTES = 32
+C = TypeVar("C", bound=StrEnum)
 MEMORY_DATABASE_URL = "memory://"
 """DATABASE_URL that keeps everything in process memory: for tests and throw-away demos only."""
 
@@ -32,6 +34,20 @@ class AppEnv(StrEnum):
 class PaymentProviderKind(StrEnum):
     STRIPE = "stripe"
     TEST = "test"
+
+
+class EmailBackend(StrEnum):
+    FILE = "file"
+    SMTP = "smtp"
+    MEMORY = "memory"
+
+
+class JobsInProcess(StrEnum):
+    AUTO = "auto"
+    """In process with the embedded SQLite (or memory://) store, outside of tests; with PostgreSQL,
+    `bookshop worker` runs them."""
+    TRUE = "true"
+    FALSE = "false"
 
 
 DEVELOPMENT_WEBHOOK_SECRET = "whsec_test_secret"  # noqa: S105 - the contract's public development default
@@ -80,6 +96,33 @@ class Settings:
     shipping_rates: ShippingRates = DEFAULT_SHIPPING_RATES
     """SHIPPING_RATES (flat price per order by country, `*` for every other) and
     FREE_SHIPPING_OVER_CENTS."""
+    email_backend: EmailBackend = EmailBackend.FILE
+    """`file` in development, `memory` under APP_ENV=test, `smtp` in production (which refuses
+    the other two)."""
+    email_from: str = "Bookshop <shop@localhost>"
+    shop_url: str = "http://127.0.0.1:8000"
+    """The shop as its customers reach it: links in emails start with it."""
+    mail_dir: Path = Path("var/mail")
+    """Where EMAIL_BACKEND=file writes one .eml per message."""
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    run_jobs_in_process: JobsInProcess = JobsInProcess.AUTO
+    outbox_max_attempts: int = 8
+    outbox_retry_seconds: float = 30.0
+    """The wait after a message's first failed attempt; it doubles after each, up to an hour."""
+    worker_concurrency: int = 4
+    """Jobs one `bookshop worker` (or the in-process worker) runs at once."""
+
+    @property
+    def runs_jobs_in_process(self) -> bool:
+        """Whether `bookshop serve` runs the background jobs itself (see JobsInProcess)."""
+        if self.run_jobs_in_process is JobsInProcess.AUTO:
+            return not self.database_url.startswith("postgresql") and self.app_env is not AppEnv.TEST
+        return self.run_jobs_in_process is JobsInProcess.TRUE
 
     @property
     def uses_memory_store(self) -> bool:
@@ -132,6 +175,11 @@ class Settings:
             forwarded_allow_ips=reader.text("FORWARDED_ALLOW_IPS"),
             catalog_cache_seconds=reader.integer("CATALOG_CACHE_SECONDS", 10, minimum=0),
             shipping_rates=_shipping_rates(reader),
+            **_email_settings(reader, app_env),
+            run_jobs_in_process=reader.choice("RUN_JOBS_IN_PROCESS", JobsInProcess, JobsInProcess.AUTO),
+            outbox_max_attempts=reader.integer("OUTBOX_MAX_ATTEMPTS", 8, minimum=1),
+            outbox_retry_seconds=reader.seconds("OUTBOX_RETRY_SECONDS", 30.0),
+            worker_concurrency=reader.integer("WORKER_CONCURRENCY", 4, minimum=1),
         )
 
 
@@ -167,6 +215,26 @@ class _Reader:
             raise ConfigurationError(f"{name} must be more than 0 seconds, got {raw!r}")
         return value
 
+    def choice(self, name: str, choices: type[C], default: C) -> C:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            return choices(raw.lower())
+        except ValueError:
+            allowed = ", ".join(choice.value for choice in choices)
+            raise ConfigurationError(f"{name} must be one of {allowed}, got {raw!r}") from None
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+
     def app_env(self) -> AppEnv:
         raw = (self.text("APP_ENV") or AppEnv.DEVELOPMENT.value).lower()
         try:
@@ -174,6 +242,52 @@ class _Reader:
         except ValueError:
             choices = ", ".join(env.value for env in AppEnv)
             raise ConfigurationError(f"APP_ENV must be one of {choices}, got {raw!r}") from None
+
+
+class _EmailValues(TypedDict):
+    email_backend: EmailBackend
+    email_from: str
+    shop_url: str
+    mail_dir: Path
+    smtp_host: str
+    smtp_port: int
+    smtp_username: str | None
+    smtp_password: str | None
+    smtp_starttls: bool
+    smtp_timeout_seconds: float
+
+
+def _email_settings(reader: _Reader, app_env: AppEnv) -> _EmailValues:
+    """Production sends over SMTP only (to SMTP_HOST, a local mail server by default): a message
+    written to a file or kept in memory would silently never reach the customer."""
+    default = {
+        AppEnv.DEVELOPMENT: EmailBackend.FILE,
+        AppEnv.TEST: EmailBackend.MEMORY,
+        AppEnv.PRODUCTION: EmailBackend.SMTP,
+    }[app_env]
+    backend = reader.choice("EMAIL_BACKEND", EmailBackend, default)
+    if app_env is AppEnv.PRODUCTION and backend is not EmailBackend.SMTP:
+        raise ConfigurationError(
+            f"EMAIL_BACKEND={backend.value} does not send anything, so production refuses it: set "
+            "EMAIL_BACKEND=smtp with SMTP_HOST (and SMTP_PORT, SMTP_USERNAME, SMTP_PASSWORD, SMTP_STARTTLS)"
+        )
+    shop_url = (reader.text("SHOP_URL") or "http://127.0.0.1:8000").rstrip("/")
+    if not shop_url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"SHOP_URL must start with http:// or https://, got {shop_url!r}")
+    username = reader.text("SMTP_USERNAME")
+    return {
+        "email_backend": backend,
+        "email_from": reader.text("EMAIL_FROM") or "Bookshop <shop@localhost>",
+        "shop_url": shop_url,
+        "mail_dir": Path(reader.text("EMAIL_FILE_DIR") or "var/mail"),
+        "smtp_host": reader.text("SMTP_HOST") or "localhost",
+        "smtp_port": reader.integer("SMTP_PORT", 25, minimum=1),
+        "smtp_username": username,
+        "smtp_password": reader.text("SMTP_PASSWORD"),
+        # A password is never sent in the clear unless the operator says so.
+        "smtp_starttls": reader.boolean("SMTP_STARTTLS", username is not None),
+        "smtp_timeout_seconds": reader.seconds("SMTP_TIMEOUT_SECONDS", 10.0),
+    }
 
 
 def _payment_provider(reader: _Reader, app_env: AppEnv) -> PaymentProviderKind:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from application.idempotency import IdempotencyRecord
+from application.outbox import StoredMessage
 from domain.cart import Cart
 from domain.catalog import Product
 from domain.identity import RefreshToken, User
@@ -30,6 +31,7 @@ class Tables:
     search_words: set[str] = field(default_factory=set)
     """Every word products have been found by (domain.search.product_text), kept like the SQL
     store's vocabulary: only ever added to."""
+    outbox: dict[str, StoredMessage] = field(default_factory=dict)
 
     def snapshot(self) -> Tables:
         return Tables(
@@ -41,6 +43,7 @@ class Tables:
             idempotency_keys=dict(self.idempotency_keys),
             payment_events=dict(self.payment_events),
             search_words=set(self.search_words),
+            outbox=dict(self.outbox),
         )
 
 

@@ -330,3 +330,26 @@ catalogue_version = Sequence("catalogue_version", metadata=metadata, cache=1)
 """PostgreSQL only (SQLite keeps the catalogue version in its file header): see
 adapters.sqlalchemy.catalogue_version. CACHE 1, so that no session holds values back and
 `last_value` is always the latest one handed out."""
+
+outbox_messages = Table(
+    "outbox_messages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("key", String(255), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("recipient", String(254), nullable=False),
+    Column("context", Text(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("claimed_until", UtcDateTime(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+    _created_at(),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    CheckConstraint("status IN ('pending', 'sent', 'dead')", name="status"),
+    CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    Index(None, "key", unique=True),
+    Index(None, "status", "next_attempt_at"),
+)
+"""The transactional outbox (application.outbox): written in the transaction of the change that
+causes a message, read by the job engine's deliveries."""

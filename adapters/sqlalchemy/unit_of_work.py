@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -12,6 +13,7 @@ from adapters.sqlalchemy.in_transaction import DriverInTransaction
 from adapters.sqlalchemy.repositories.carts import SqlCartRepository
 from adapters.sqlalchemy.repositories.idempotency_keys import SqlIdempotencyKeyRepository
 from adapters.sqlalchemy.repositories.orders import SqlOrderRepository
+from adapters.sqlalchemy.repositories.outbox import SqlOutbox
 from adapters.sqlalchemy.repositories.payment_events import SqlPaymentEventLog
 from adapters.sqlalchemy.repositories.products import SqlProductRepository
 from adapters.sqlalchemy.repositories.refresh_tokens import SqlRefreshTokenRepository
@@ -27,9 +29,15 @@ class SqlUnitOfWork:
     shutting down or starting, or drops the connection, is StoreUnavailable (503): when taking the
     connection, at any statement in the block, and at commit."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        messages_committed: Callable[[Sequence[str]], Awaitable[None]] | None = None,
+    ) -> None:
         self._engine = engine
         self._conn: AsyncConnection | None = None
+        self._messages_committed = messages_committed
+        """Told the ids of the outbox messages a commit made durable (application.deliver_messages)."""
 
     async def __aenter__(self) -> Self:
         try:
@@ -48,6 +56,7 @@ class SqlUnitOfWork:
         self.idempotency_keys = SqlIdempotencyKeyRepository(conn)
         self.payment_events = SqlPaymentEventLog(conn)
         self.refunds = SqlRefundRepository(conn)
+        self.outbox = SqlOutbox(conn)
         return self
 
     async def __aexit__(
@@ -82,3 +91,6 @@ class SqlUnitOfWork:
         if catalogue_changed:
             self.products.changed = False
             await move_on_after_commit(self._conn)
+        recorded, self.outbox.recorded = self.outbox.recorded, []
+        if recorded and self._messages_committed is not None:
+            await self._messages_committed(recorded)

@@ -24,6 +24,7 @@ from entrypoints.http.request_context import RequestContextMiddleware
 from entrypoints.http.security import BearerAuthMiddleware
 from entrypoints.http.shopping import CartController, CheckoutController, OrderController
 from entrypoints.http.webhooks import stripe_webhook
+from entrypoints.jobs import jobs_while_serving
 from entrypoints.logs import drain_access_log
 from entrypoints.provides import provided
 
@@ -52,7 +53,8 @@ def create_app(container: Container, routes: Sequence[ControllerRouterHandler] =
         container.init_resources()
         try:
             dependencies.build()
-            yield
+            async with jobs_while_serving(container):
+                yield
         finally:
             await close_container(container)
             drain_access_log()

@@ -32,6 +32,7 @@ TABLES = {
     "idempotency_keys",
     "payment_events",
     "refunds",
+    "outbox_messages",
 }
 
 

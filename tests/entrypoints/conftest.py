@@ -23,6 +23,8 @@ def two_worker_env(database_url: str, **extra: str) -> dict[str, str]:
         "PAYMENT_PROVIDER": "test",
         "DATABASE_URL": database_url,
         "JWT_SECRET": "workers-test-secret-0123456789abcdefghijklmnop",
+        # No mail server here: the messages these servers record stay in the outbox.
+        "RUN_JOBS_IN_PROCESS": "false",
         **extra,
     }
 

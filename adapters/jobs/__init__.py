@@ -1,0 +1,2 @@
+"""The job engine (procrastinate): its connectors, its schema, and the delivery queue the use
+cases see."""
