@@ -277,7 +277,9 @@ async def test_one_customer_checking_out_from_many_tabs_at_once_never_holds_more
         results += await asyncio.gather(*(add_and_check_out() for _ in range(10)), return_exceptions=True)
 
     outcomes = Counter(type(r).__name__ for r in results)
-    assert set(outcomes) <= {"CheckoutResult", "TooManyPendingOrders", "CartEmpty"}, outcomes
+    # A tab may check out the cart another tab has just made, before its address is set.
+    refusals = {"TooManyPendingOrders", "CartEmpty", "ShippingAddressRequired"}
+    assert set(outcomes) <= {"CheckoutResult", *refusals}, outcomes
     assert outcomes["CheckoutResult"] == 2, outcomes
     orders = await shop.orders_of(ann)
     assert [o.status for o in orders] == [OrderStatus.PENDING] * 2

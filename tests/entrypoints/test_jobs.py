@@ -28,6 +28,7 @@ from entrypoints.jobs import InProcessJobs, Schedule, ShopJobs
 from entrypoints.settings import EmailBackend, JobsInProcess, Settings
 from tests.conftest import make_settings
 from tests.messaging import HANG, SmtpSink, smtp_sink
+from tests.unit.builders import ADDRESS
 
 T = TypeVar("T")
 FAST = Schedule(
@@ -218,6 +219,7 @@ async def test_an_unpaid_order_expires_with_no_command_run(database_url: str, en
             )
             await tx.commit()
         await container.add_to_cart()(user.id or 0, book.id or 0, 2)
+        await container.set_shipping_address()(user.id or 0, ADDRESS)
         order = (await container.idempotent_checkout()(user.id or 0)).order
         assert order is not None
         assert order.status is OrderStatus.PENDING
