@@ -7,6 +7,7 @@ of the same order waits its turn. The rules are the order's (Order.ship, Order.d
 from __future__ import annotations
 
 from application.errors import NotFound
+from application.order_messages import customer_email, order_shipped
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.fulfilment import Shipment
 from domain.ordering import Order
@@ -27,6 +28,7 @@ class ShipOrder:
     - The carrier and tracking number are one line of text each (1 to 100 characters, no control
       characters), checked before the order is looked at.
     - The order's payment status is untouched: fulfilment is its own state.
+    - The customer's email (carrier and tracking number) is recorded in the same transaction.
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
@@ -35,13 +37,13 @@ class ShipOrder:
 
     async def __call__(self, order_id: int, carrier: str, tracking_number: str) -> Order:
         shipment = Shipment(carrier, tracking_number)
+        now = self._clock.now()
         async with self._uow() as uow:
             order = await _locked_order(uow, order_id)
-            order.ship(shipment, self._clock.now())
+            order.ship(shipment, now)
             await uow.orders.update_fulfilment(order)
+            await uow.outbox.add(order_shipped(order, await customer_email(uow, order)), now)
             await uow.commit()
-        # The customer's shipping email (carrier and tracking number) goes out from here, once the
-        # shipment is committed: the email issue adds it (a job queued in the same transaction).
         return order
 
 

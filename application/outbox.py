@@ -11,15 +11,16 @@ message to the receiving servers, which deduplicate by it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TypeAlias
 from uuid import uuid4
 
-ContextValue: TypeAlias = str | int | bool | None
-"""What a message's context may hold: it is stored as JSON and read by the templates."""
+ContextValue: TypeAlias = str | int | bool | Sequence["ContextValue"] | Mapping[str, "ContextValue"] | None
+"""What a message's context may hold: it is stored as JSON and read by the templates (lists and
+objects for what repeats, such as an order's lines; build them as lists and dicts)."""
 
 
 class MessageStatus(StrEnum):

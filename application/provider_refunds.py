@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from application.order_messages import record_refund_issued
 from application.ports import PaymentEvent, ProviderRefund, RefundOutcome, UnitOfWork
 from application.refund_order import REFUND_STATUS_OF, apply_settled_refund
 from domain.ordering import Order, OrderStatus
@@ -49,7 +50,7 @@ async def _apply(uow: UnitOfWork, order: Order, told: ProviderRefund, now: datet
                     order.id,
                 )
             return False
-        await apply_settled_refund(uow, order, settled)
+        await apply_settled_refund(uow, order, settled, now)
         return True
     if told.outcome not in _GAVE_MONEY_BACK:
         return False
@@ -59,8 +60,9 @@ async def _apply(uow: UnitOfWork, order: Order, told: ProviderRefund, now: datet
     if made is None:
         return False
     logger.warning("order %s: %s refunded outside the shop (%s)", order.id, made.amount_cents, told.refund_id)
-    await uow.refunds.add(made)
+    made = await uow.refunds.add(made)
     await uow.orders.update_status(order)
+    await record_refund_issued(uow, order, made, now)
     return True
 
 

@@ -15,8 +15,10 @@ Record → call → settle, as the checkout does, so no database lock is held wh
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from application.errors import NotFound, RefundNotMade, RefundRefused
+from application.order_messages import record_refund_issued
 from application.ports import (
     Clock,
     PaymentProvider,
@@ -132,17 +134,19 @@ class RefundOrder:
             settled = order.settle_refund(refund.id, REFUND_STATUS_OF[result.outcome], now, result.refund_id)
             if settled is None:  # still PENDING, or settled meanwhile by the provider's event
                 return next(r for r in order.refunds if r.id == refund.id)
-            await apply_settled_refund(uow, order, settled)
+            await apply_settled_refund(uow, order, settled, now)
             await uow.commit()
         return settled
 
 
-async def apply_settled_refund(uow: UnitOfWork, order: Order, settled: Refund) -> None:
+async def apply_settled_refund(uow: UnitOfWork, order: Order, settled: Refund, now: datetime) -> None:
     """Write a refund Order.settle_refund moved, and when it SUCCEEDED put its units back on the
-    shelf (in ascending product id, the order in which every path locks products)."""
+    shelf (in ascending product id, the order in which every path locks products) and record the
+    customer's email about it."""
     if settled.status is RefundStatus.SUCCEEDED:
         for line in settled.restocked:
             await uow.products.return_stock(line.product_id, line.quantity)
+        await record_refund_issued(uow, order, settled, now)
     await uow.refunds.update(settled)
     await uow.orders.update_status(order)
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from application.errors import RefundUnavailable
+from application.order_messages import record_refund_issued
 from application.order_settlement import settle_order
 from application.ports import (
     Clock,
@@ -191,7 +192,8 @@ class SettlePayment:
                 reason=LATE_PAYMENT_REASON,
             )
             if refund is not None:
-                await uow.refunds.add(refund)
+                refund = await uow.refunds.add(refund)
+                await record_refund_issued(uow, order, refund, now)
             await uow.orders.update_status(order)
             await uow.commit()
         return Settlement.REFUNDED

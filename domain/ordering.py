@@ -68,6 +68,13 @@ class FailureReason(StrEnum):
     CANCELLED = "cancelled"
     """The customer cancelled it."""
 
+    @property
+    def is_emailed(self) -> bool:
+        """Whether the customer is emailed that their order failed: when it expired or was
+        cancelled. A decline or an unreachable provider was answered at once (402, 503, or the
+        provider's own page during 3-D Secure): the customer already knows."""
+        return self in {FailureReason.EXPIRED, FailureReason.CANCELLED}
+
 
 class Settled(StrEnum):
     """What a payment outcome did to an order (Order.settle)."""
