@@ -17,8 +17,8 @@ from tests.databases import POSTGRES_URL, migrate, recreate_postgres_schema, sql
 
 BACKENDS = ["sqlite", *([pytest.param("postgres", marks=pytest.mark.postgres)] if POSTGRES_URL else [])]
 OLD_USER = (
-    "INSERT INTO users (id, email, password_hash, role, is_active, created_at, session_version) "
-    "VALUES (1, 'old@example.com', 'hash', 'USER', true, '2026-11-01T10:00:00+00:00', 0)"
+    "INSERT INTO users (email, password_hash, role, is_active, created_at, session_version) "
+    "VALUES ('old@example.com', 'hash', 'USER', true, '2026-11-01T10:00:00+00:00', 0)"
 )
 
 
@@ -41,7 +41,7 @@ async def _users_after_migration(url: str) -> tuple[User | None, User]:
             await conn.exec_driver_sql(OLD_USER)
         await asyncio.to_thread(migrate, url)
         async with SqlUnitOfWork(engine) as uow:
-            old = await uow.users.get(1)
+            old = await uow.users.get_by_email("old@example.com")
             new = await uow.users.add(User.register("new@example.com", "hash", datetime.now(UTC)))
             await uow.commit()
         async with SqlUnitOfWork(engine) as uow:
