@@ -76,7 +76,7 @@ class Checkout:
     - Nothing changes (no order, no stock moved) when the cart is empty or has no shipping address,
       its country is no longer served, a product is no longer sold or out of stock, a line is above
       the per-line cap, the customer already holds the most unpaid orders allowed, or the account
-      is inactive.
+      is inactive (or, with REQUIRE_VERIFIED_EMAIL, its address is not verified).
     - The order keeps the cart's address and today's shipping price; its total is the lines plus
       shipping, and that total is what the provider is asked to charge.
     - The cart is emptied into the order, so concurrent checkouts of one cart make one order.
@@ -97,7 +97,9 @@ class Checkout:
         limits: PurchaseLimits,
         *,
         shipping: ShippingRates = DEFAULT_SHIPPING_RATES,
+        require_verified_email: bool = False,
     ) -> None:
+        self._require_verified_email = require_verified_email
         self._uow = uow
         self._provider = provider
         self._clock = clock
@@ -120,7 +122,7 @@ class Checkout:
             user = await uow.users.get(user_id)
             if user is None:
                 raise NotFound("user", user_id)
-            user.ensure_active()
+            user.ensure_may_check_out(require_verified_email=self._require_verified_email)
             # Locked, then emptied into the order: of concurrent checkouts of one cart (a double
             # click, two tabs), one gets the order and the others an empty cart.
             cart = await uow.carts.get_for_update(user_id, now)

@@ -148,3 +148,10 @@ class RefundRefused(ApplicationError):
         self.order_id = order_id
         self.refund_id = refund_id
         self.problem_extra = {"order_id": order_id, "refund_id": refund_id}
+
+
+class InvalidAccountToken(ApplicationError):
+    """A password-reset or email-verification token that is unknown, already used or expired."""
+
+    def __init__(self) -> None:
+        super().__init__("this token is unknown, already used or expired")

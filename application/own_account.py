@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from application.account_tokens import issue_account_token
 from application.errors import (
     InvalidAccessToken,
     InvalidCredentials,
@@ -14,6 +15,7 @@ from application.errors import (
 from application.messages import welcome
 from application.ports import Clock, PasswordHasher, TokenService, UnitOfWork, UnitOfWorkFactory
 from application.queries import UserQueries
+from domain.account_tokens import EMAIL_VERIFICATION_TTL, TokenPurpose
 from domain.errors import InvalidValue, SessionEnded
 from domain.identity import RefreshToken, User, check_password_policy, normalize_email
 
@@ -55,7 +57,8 @@ class SignUp:
       control or invisible formatting character; one account per email.
     - The password is 8 to 128 characters; only its argon2id hash is kept.
     - A new account is always an active USER.
-    - The new customer is welcomed by email, recorded with the account (application.outbox).
+    - The new customer is welcomed by email, recorded with the account (application.outbox); the
+      email holds the link that verifies the address (application.email_verification), valid 48 hours.
     """
 
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock) -> None:
@@ -70,7 +73,10 @@ class SignUp:
         async with self._uow() as uow:
             now = self._clock.now()
             user = await uow.users.add(User.register(normalized, password_hash, now))
-            await uow.outbox.add(welcome(user), now)
+            token = await issue_account_token(
+                uow, user, TokenPurpose.EMAIL_VERIFICATION, now, EMAIL_VERIFICATION_TTL
+            )
+            await uow.outbox.add(welcome(user, verification_token=token), now)
             await uow.commit()
         return user
 

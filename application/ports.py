@@ -15,6 +15,7 @@ from typing import Protocol, Self, runtime_checkable
 
 from application.idempotency import CheckoutOutcomeKind, IdempotencyRecord
 from application.outbox import ContextValue, Email, OutboxMessage, RenderedMessage, StoredMessage
+from domain.account_tokens import AccountToken, TokenPurpose
 from domain.cart import Cart
 from domain.catalog import Product, Series
 from domain.identity import RefreshToken, Role, User
@@ -240,6 +241,8 @@ class UnitOfWork(Protocol):
     def refunds(self) -> RefundRepository: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def account_tokens(self) -> AccountTokenRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -626,4 +629,18 @@ class DeliveryQueue(Protocol):
     async def deliver(self, message_id: str, *, at: datetime | None = None) -> None:
         """Have the message delivered soon (or not before `at`). A delivery of it already waiting
         makes this a no-op. Raises QueueUnavailable when the engine cannot be reached."""
+        ...
+
+
+class AccountTokenRepository(Protocol):
+    """Password-reset and email-verification tokens (domain.account_tokens), kept by hash only."""
+
+    async def add(self, token: AccountToken) -> None:
+        """Store a new token and set its id."""
+        ...
+
+    async def use(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> AccountToken | None:
+        """Mark the token used if it is usable (AccountToken.is_usable), as one atomic step, and
+        return it; None, and nothing changed, for an unknown, used or expired token. Of concurrent
+        uses of one token, exactly one gets it."""
         ...

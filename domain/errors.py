@@ -111,3 +111,13 @@ class OrderNotPending(DomainError):
         self.order_id = order_id
         self.status = status
         self.action = action
+
+
+class EmailNotVerified(DomainError):
+    """The shop asks for a verified address (REQUIRE_VERIFIED_EMAIL) before this."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "verify your email address before checking out: follow the link in the email the shop sent "
+            "(POST /auth/verify-email/resend sends another)"
+        )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from domain.errors import AccountInactive, InvalidValue, SelfLockout, SessionEnded
+from domain.errors import AccountInactive, EmailNotVerified, InvalidValue, SelfLockout, SessionEnded
 from domain.values import require_choice, require_utc
 
 EMAIL_MAX_LENGTH = 254
@@ -63,6 +63,9 @@ class User:
     """Moves on every change of password, role or account state (see `_change_access`): sessions
     opened at an earlier version are over."""
     id: int | None = None
+    email_verified: bool = False
+    """The person proved they read mail at `email` (application.email_verification). Accounts
+    older than the proof were taken as verified by the migration that introduced it."""
 
     def __post_init__(self) -> None:
         require_utc("created_at", self.created_at)
@@ -103,6 +106,19 @@ class User:
         if by.id == self.id and not active:
             raise SelfLockout("deactivate")
         return self._change_access(is_active=active)
+
+    def verify_email(self) -> bool:
+        """True when the address was not verified before. Ends no session."""
+        if self.email_verified:
+            return False
+        self.email_verified = True
+        return True
+
+    def ensure_may_check_out(self, *, require_verified_email: bool) -> None:
+        """An active account; with REQUIRE_VERIFIED_EMAIL, one whose address is verified."""
+        self.ensure_active()
+        if require_verified_email and not self.email_verified:
+            raise EmailNotVerified()
 
     def set_password_hash(self, password_hash: str) -> bool:
         """A new password (hashed by the caller). True when it differs, which ends every session."""

@@ -50,6 +50,7 @@ from application.catalog import ChangeStock, CreateProduct, UpdateProduct
 from application.checkout import Checkout
 from application.deliver_messages import DeliverMessage, HandOverAfterCommit, RelayDueMessages
 from application.demo_catalogue import LoadDemoCatalogue
+from application.email_verification import ResendVerificationEmail, VerifyEmail
 from application.expire_pending_orders import ExpirePendingOrders
 from application.fulfilment import DeliverOrder, ShipOrder
 from application.idempotent_checkout import IdempotentCheckout
@@ -62,6 +63,7 @@ from application.own_account import (
     SessionIssuer,
     SignUp,
 )
+from application.passwords import ChangePassword, RequestPasswordReset, ResetPassword
 from application.pay_for_order import PayForOrder
 from application.ports import CacheProbe, CatalogueVersion, DatabaseProbe, PaymentProvider, WebhookVerifier
 from application.queries import CatalogQueries, OrderQueries, ShopWindow, StaffOrderQueries, UserQueries
@@ -177,6 +179,10 @@ def _payment_provider(settings: Settings) -> PaymentProvider:
             timeout_seconds=settings.payment_timeout_seconds,
         )
     return BuiltInTestPaymentProvider()
+
+
+def _password_reset_ttl(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.password_reset_ttl_seconds)
 
 
 def _uses_postgres(settings: Settings) -> bool:
@@ -333,6 +339,24 @@ class Container(containers.DeclarativeContainer):
         fallback=memory_attempt_counter,
         per_minute=settings.provided.auth_rate_limit,
     )
+    change_password: Provides[ChangePassword] = providers.Singleton(
+        ChangePassword, uow=unit_of_work.provider, hasher=password_hasher, sessions=sessions, clock=clock
+    )
+    request_password_reset: Provides[RequestPasswordReset] = providers.Singleton(
+        RequestPasswordReset,
+        uow=unit_of_work.provider,
+        clock=clock,
+        ttl=providers.Callable(_password_reset_ttl, settings),
+    )
+    reset_password: Provides[ResetPassword] = providers.Singleton(
+        ResetPassword, uow=unit_of_work.provider, hasher=password_hasher, clock=clock
+    )
+    verify_email: Provides[VerifyEmail] = providers.Singleton(
+        VerifyEmail, uow=unit_of_work.provider, clock=clock
+    )
+    resend_verification_email: Provides[ResendVerificationEmail] = providers.Singleton(
+        ResendVerificationEmail, uow=unit_of_work.provider, clock=clock
+    )
     change_user_access: Provides[ChangeUserAccess] = providers.Singleton(
         ChangeUserAccess, uow=unit_of_work.provider, clock=clock
     )
@@ -366,6 +390,7 @@ class Container(containers.DeclarativeContainer):
         currency=settings.provided.currency,
         limits=purchase_limits,
         shipping=settings.provided.shipping_rates,
+        require_verified_email=settings.provided.require_verified_email,
     )
     idempotent_checkout: Provides[IdempotentCheckout] = providers.Singleton(
         IdempotentCheckout, checkout=checkout, uow=unit_of_work.provider, clock=clock

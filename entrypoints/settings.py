@@ -116,6 +116,10 @@ class Settings:
     """The wait after a message's first failed attempt; it doubles after each, up to an hour."""
     worker_concurrency: int = 4
     """Jobs one `bookshop worker` (or the in-process worker) runs at once."""
+    password_reset_ttl_seconds: int = 1800
+    """How long a password-reset link works."""
+    require_verified_email: bool = False
+    """Checkout refuses (403) a customer whose address is not verified."""
 
     @property
     def runs_jobs_in_process(self) -> bool:
@@ -180,6 +184,8 @@ class Settings:
             outbox_max_attempts=reader.integer("OUTBOX_MAX_ATTEMPTS", 8, minimum=1),
             outbox_retry_seconds=reader.seconds("OUTBOX_RETRY_SECONDS", 30.0),
             worker_concurrency=reader.integer("WORKER_CONCURRENCY", 4, minimum=1),
+            password_reset_ttl_seconds=reader.integer("PASSWORD_RESET_TTL_SECONDS", 1800, minimum=60),
+            require_verified_email=reader.boolean("REQUIRE_VERIFIED_EMAIL", False),
         )
 
 

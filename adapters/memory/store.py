@@ -10,6 +10,7 @@ from datetime import datetime
 
 from application.idempotency import IdempotencyRecord
 from application.outbox import StoredMessage
+from domain.account_tokens import AccountToken
 from domain.cart import Cart
 from domain.catalog import Product
 from domain.identity import RefreshToken, User
@@ -32,6 +33,7 @@ class Tables:
     """Every word products have been found by (domain.search.product_text), kept like the SQL
     store's vocabulary: only ever added to."""
     outbox: dict[str, StoredMessage] = field(default_factory=dict)
+    account_tokens: dict[str, AccountToken] = field(default_factory=dict)
 
     def snapshot(self) -> Tables:
         return Tables(
@@ -44,6 +46,7 @@ class Tables:
             payment_events=dict(self.payment_events),
             search_words=set(self.search_words),
             outbox=dict(self.outbox),
+            account_tokens=dict(self.account_tokens),
         )
 
 

@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Self
 
+from adapters.memory.repositories.account_tokens import MemoryAccountTokenRepository
 from adapters.memory.repositories.carts import MemoryCartRepository
 from adapters.memory.repositories.idempotency_keys import MemoryIdempotencyKeyRepository
 from adapters.memory.repositories.orders import MemoryOrderRepository
@@ -66,3 +67,4 @@ class MemoryUnitOfWork:
         self.payment_events = MemoryPaymentEventLog(work)
         self.refunds = MemoryRefundRepository(work, self._store)
         self.outbox = MemoryOutbox(work)
+        self.account_tokens = MemoryAccountTokenRepository(work, self._store)

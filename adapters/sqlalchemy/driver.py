@@ -24,7 +24,7 @@ from adapters.sqlalchemy.engine import lost_the_database
 from application.errors import StoreUnavailable
 
 PRODUCT_COLUMNS = "id, title, series, author, price_cents, stock, is_active, created_at"
-USER_COLUMNS = "id, email, password_hash, role, is_active, session_version, created_at"
+USER_COLUMNS = "id, email, password_hash, role, is_active, session_version, created_at, email_verified"
 USER_BY_ID = f"SELECT {USER_COLUMNS} FROM users WHERE id = $1"  # noqa: S608 - fixed text
 
 

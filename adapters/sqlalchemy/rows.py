@@ -40,6 +40,7 @@ def user_from_columns(columns: Columns) -> User:
         is_active=columns["is_active"],
         session_version=columns["session_version"],
         created_at=columns["created_at"],
+        email_verified=columns["email_verified"],
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     func,
 )
 
@@ -82,6 +83,7 @@ users = Table(
     Column("is_active", Boolean(), nullable=False),
     _created_at(),
     Column("session_version", Integer(), nullable=False, server_default="0"),
+    Column("email_verified", Boolean(), nullable=False, server_default=false()),
     CheckConstraint("role IN ('USER', 'ADMIN')", name="role"),
     CheckConstraint("email = lower(email)", name="email_lower_case"),
     Index(None, "email", unique=True),
@@ -353,3 +355,20 @@ outbox_messages = Table(
 )
 """The transactional outbox (application.outbox): written in the transaction of the change that
 causes a message, read by the job engine's deliveries."""
+
+account_tokens = Table(
+    "account_tokens",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    _created_at(),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("session_version", Integer(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
+    CheckConstraint("purpose IN ('password_reset', 'email_verification')", name="purpose"),
+    Index(None, "token_hash", unique=True),
+    Index(None, "user_id"),
+)
+"""Password-reset and email-verification tokens (domain.account_tokens), by their SHA-256 only."""

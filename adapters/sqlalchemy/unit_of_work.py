@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from adapters.sqlalchemy.catalogue_version import move_on_after_commit, move_on_before_commit
 from adapters.sqlalchemy.engine import UNREACHABLE, lost_the_database
 from adapters.sqlalchemy.in_transaction import DriverInTransaction
+from adapters.sqlalchemy.repositories.account_tokens import SqlAccountTokenRepository
 from adapters.sqlalchemy.repositories.carts import SqlCartRepository
 from adapters.sqlalchemy.repositories.idempotency_keys import SqlIdempotencyKeyRepository
 from adapters.sqlalchemy.repositories.orders import SqlOrderRepository
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
         self.payment_events = SqlPaymentEventLog(conn)
         self.refunds = SqlRefundRepository(conn)
         self.outbox = SqlOutbox(conn)
+        self.account_tokens = SqlAccountTokenRepository(conn)
         return self
 
     async def __aexit__(

@@ -26,6 +26,7 @@ from application.errors import (
     Forbidden,
     IdempotencyKeyReused,
     InvalidAccessToken,
+    InvalidAccountToken,
     InvalidCredentials,
     InvalidRefreshToken,
     InvalidWebhook,
@@ -43,6 +44,7 @@ from domain.errors import (
     AccountInactive,
     CartEmpty,
     DomainError,
+    EmailNotVerified,
     InsufficientStock,
     InvalidTransition,
     InvalidValue,
@@ -125,6 +127,7 @@ _TITLES = {
     "order_not_refundable": "Order not refundable",
     "refund_exceeds_payment": "Refund exceeds payment",
     "order_not_cancellable": "Order not cancellable",
+    "invalid_token": "Invalid token",
 }
 
 CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
@@ -162,6 +165,8 @@ CORE_ERRORS: Mapping[type[Exception], tuple[int, str]] = {
     RefundNotMade: (503, "payment_unavailable"),
     RefundRefused: (402, "payment_declined"),
     OrderNotPending: (409, "order_not_cancellable"),
+    InvalidAccountToken: (400, "invalid_token"),
+    EmailNotVerified: (403, "forbidden"),
 }
 
 _HTTP_CODES = {
@@ -339,7 +344,8 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
 
 _DESCRIPTIONS = {
     400: "validation_error: malformed JSON, wrong types, out-of-range values, unknown fields or query "
-    "parameters",
+    "parameters; invalid_token: a password-reset or email-verification token that is unknown, used or "
+    "expired",
     401: "unauthorized / invalid_credentials / invalid_refresh_token",
     402: "payment_declined",
     403: "account_inactive / forbidden",

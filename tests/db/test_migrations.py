@@ -33,6 +33,7 @@ TABLES = {
     "payment_events",
     "refunds",
     "outbox_messages",
+    "account_tokens",
 }
 
 

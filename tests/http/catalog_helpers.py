@@ -24,7 +24,7 @@ Client = AsyncTestClient[Litestar]
 PRODUCT_KEYS = {"id", "title", "series", "author", "price_cents", "stock", "is_active", "created_at"}
 PAGE_KEYS = {"items", "total", "limit", "offset"}
 SEARCH_PAGE_KEYS = PAGE_KEYS | {"fuzzy"}
-USER_KEYS = {"id", "email", "role", "is_active", "created_at"}
+USER_KEYS = {"id", "email", "role", "is_active", "email_verified", "created_at"}
 SORTS = ["id", "title", "price_cents", "-price_cents", "created_at", "-created_at"]
 
 

@@ -26,7 +26,7 @@ from tests.http.conftest import (
     unsigned_token,
 )
 
-USER_KEYS = {"id", "email", "role", "is_active", "created_at"}
+USER_KEYS = {"id", "email", "role", "is_active", "email_verified", "created_at"}
 
 
 async def me(client: AsyncTestClient[Litestar], authorization: str | None) -> Response:

@@ -203,6 +203,10 @@ REQUIRED_FIELDS: dict[tuple[str, str], list[str]] = {
     ("PUT", "/cart/shipping-address"): ["name", "line1", "city", "postal_code", "country"],
     ("POST", "/orders/1/pay"): ["payment_method_id"],
     ("POST", "/admin/orders/1/ship"): ["carrier", "tracking_number"],
+    ("POST", "/auth/password"): ["current_password", "new_password"],
+    ("POST", "/auth/password-reset"): ["email"],
+    ("POST", "/auth/password-reset/confirm"): ["token", "new_password"],
+    ("POST", "/auth/verify-email"): ["token"],
 }
 
 

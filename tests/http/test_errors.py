@@ -46,6 +46,7 @@ CONTRACT_CODES = {
     "order_not_refundable": 409,
     "refund_exceeds_payment": 409,
     "order_not_shippable": 409,
+    "invalid_token": 400,
 }
 
 

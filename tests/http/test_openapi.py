@@ -132,7 +132,7 @@ async def test_the_user_schema_has_exactly_the_public_fields(client: AsyncTestCl
 
     user = resolve(document, content["application/json"]["schema"])
 
-    assert set(user["properties"]) == {"id", "email", "role", "is_active", "created_at"}
+    assert set(user["properties"]) == {"id", "email", "role", "is_active", "email_verified", "created_at"}
     assert set(user["properties"]["role"]["enum"]) == {"USER", "ADMIN"}
 
 

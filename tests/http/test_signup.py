@@ -19,7 +19,7 @@ from tests.http.conftest import (
     sign_up,
 )
 
-USER_KEYS = {"id", "email", "role", "is_active", "created_at"}
+USER_KEYS = {"id", "email", "role", "is_active", "email_verified", "created_at"}
 
 
 async def assert_cannot_log_in(client: AsyncTestClient[Litestar], email: str, password: str) -> None:

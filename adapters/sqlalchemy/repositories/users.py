@@ -33,6 +33,7 @@ class SqlUserRepository:
                 is_active=user.is_active,
                 session_version=user.session_version,
                 created_at=user.created_at,
+                email_verified=user.email_verified,
             )
             .on_conflict_do_nothing(index_elements=[users.c.email])
             .returning(users.c.id)
@@ -67,5 +68,6 @@ class SqlUserRepository:
                 is_active=user.is_active,
                 password_hash=user.password_hash,
                 session_version=user.session_version,
+                email_verified=user.email_verified,
             )
         )

@@ -56,6 +56,7 @@ class UserResponse(msgspec.Struct, kw_only=True):
     role: Literal["USER", "ADMIN"]
     is_active: bool
     created_at: datetime
+    email_verified: bool
 
     @classmethod
     def of(cls, user: User) -> UserResponse:
@@ -67,4 +68,5 @@ class UserResponse(msgspec.Struct, kw_only=True):
             role=user.role.value,
             is_active=user.is_active,
             created_at=user.created_at,
+            email_verified=user.email_verified,
         )
