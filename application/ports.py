@@ -600,12 +600,15 @@ class Outbox(Protocol):
 
     async def mark_sent(self, message_id: str, attempt: int, now: datetime) -> bool:
         """SENT, if the claim of attempt number `attempt` is still the latest. False otherwise (the
-        claim ran out and another attempt took the message)."""
+        claim ran out and another attempt took the message). A message that is SENT or DEAD keeps
+        no context: it is never rendered again, and the context of a password reset or an email
+        verification holds the one secret the shop otherwise keeps only as a hash, its token."""
         ...
 
     async def mark_failed(self, message_id: str, attempt: int, error: str, retry_at: datetime | None) -> bool:
         """Release the claim of attempt `attempt` after a failure: PENDING again, due at
-        `retry_at`, or DEAD when retry_at is None. False when that claim is no longer the latest."""
+        `retry_at`, or DEAD (its context dropped, as for SENT) when retry_at is None. False when
+        that claim is no longer the latest."""
         ...
 
 

@@ -107,6 +107,37 @@ async def test_a_reset_request_records_one_email_with_a_token_that_is_stored_onl
     assert used.user_id == user.id
 
 
+@pytest.mark.parametrize("outcome", ["sent", "given up"])
+async def test_once_its_email_is_sent_or_given_up_the_shop_keeps_no_copy_of_the_token(
+    identity: Identity,
+    request_reset: RequestPasswordReset,
+    uow: UnitOfWorkFactory,
+    clock: FrozenClock,
+    outcome: str,
+) -> None:
+    await identity.sign_up("ann@example.com", OLD)
+    await request_reset("ann@example.com")
+    [message] = await mail_to(uow, clock, "ann@example.com", "password_reset")
+    now = clock.now()
+
+    async with uow() as tx:
+        claimed = await tx.outbox.claim(
+            message.id, now=now, due_by=now, lease_until=now + timedelta(minutes=1)
+        )
+        assert claimed is not None
+        assert claimed.context["token"]
+        if outcome == "sent":
+            assert await tx.outbox.mark_sent(message.id, claimed.attempts, now)
+        else:
+            assert await tx.outbox.mark_failed(message.id, claimed.attempts, "550 no such user", None)
+        await tx.commit()
+    async with uow() as tx:
+        kept = await tx.outbox.get(message.id)
+
+    assert kept is not None
+    assert kept.context == {}
+
+
 @pytest.mark.parametrize("email", ["nobody@example.com", "gone@example.com", "not an address"])
 async def test_a_reset_request_for_no_active_account_records_nothing_and_answers_the_same(
     identity: Identity,

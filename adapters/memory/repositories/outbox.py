@@ -44,11 +44,11 @@ class MemoryOutbox:
         return claimed
 
     async def mark_sent(self, message_id: str, attempt: int, now: datetime) -> bool:
-        return self._release(message_id, attempt, status=MessageStatus.SENT, sent_at=now)
+        return self._release(message_id, attempt, status=MessageStatus.SENT, sent_at=now, context={})
 
     async def mark_failed(self, message_id: str, attempt: int, error: str, retry_at: datetime | None) -> bool:
         if retry_at is None:
-            return self._release(message_id, attempt, status=MessageStatus.DEAD, last_error=error)
+            return self._release(message_id, attempt, status=MessageStatus.DEAD, last_error=error, context={})
         return self._release(message_id, attempt, next_attempt_at=retry_at, last_error=error)
 
     def _release(self, message_id: str, attempt: int, **changes: object) -> bool:

@@ -87,13 +87,23 @@ class SqlOutbox:
 
     async def mark_sent(self, message_id: str, attempt: int, now: datetime) -> bool:
         return await self._release(
-            message_id, attempt, status=MessageStatus.SENT.value, sent_at=now, claimed_until=None
+            message_id,
+            attempt,
+            status=MessageStatus.SENT.value,
+            sent_at=now,
+            claimed_until=None,
+            context="{}",
         )
 
     async def mark_failed(self, message_id: str, attempt: int, error: str, retry_at: datetime | None) -> bool:
         if retry_at is None:
             return await self._release(
-                message_id, attempt, status=MessageStatus.DEAD.value, last_error=error, claimed_until=None
+                message_id,
+                attempt,
+                status=MessageStatus.DEAD.value,
+                last_error=error,
+                claimed_until=None,
+                context="{}",
             )
         return await self._release(
             message_id, attempt, next_attempt_at=retry_at, last_error=error, claimed_until=None
